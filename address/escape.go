@@ -1,0 +1,86 @@
+package address
+
+import (
+	"strings"
+)
+
+const upperhex = "0123456789ABCDEF"
+
+// escape percent-encodes every byte outside unreserved and keep.
+func escape(s, keep string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if !keepByte(s[i], keep) {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2*n)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if keepByte(c, keep) {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteByte('%')
+		b.WriteByte(upperhex[c>>4])
+		b.WriteByte(upperhex[c&15])
+	}
+	return b.String()
+}
+
+func keepByte(c byte, keep string) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	case c == '-', c == '.', c == '_', c == '~':
+		return true
+	}
+	return strings.IndexByte(keep, c) >= 0
+}
+
+// '+' and '=' are common in base64 keys and survive userinfo unencoded.
+func escapeUserinfo(s string) string { return escape(s, "+=") }
+func escapeSegment(s string) string  { return escape(s, "") }
+func escapePath(s string) string     { return escape(s, "/+=@:") }
+func escapeQuery(s string) string    { return escape(s, "/:") }
+
+// unescape decodes %XX sequences; '+' stays '+'. ok is false on a malformed
+// escape.
+func unescape(s string) (string, bool) {
+	if strings.IndexByte(s, '%') < 0 {
+		return s, true
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '%' {
+			b.WriteByte(c)
+			continue
+		}
+		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+			return "", false
+		}
+		b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+		i += 2
+	}
+	return b.String(), true
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}

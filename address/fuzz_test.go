@@ -1,0 +1,106 @@
+package address_test
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/byobkit/byob/address"
+)
+
+// FuzzParse checks, for any input: Parse never panics; whatever parses
+// round-trips through URL(); String() never shows the secret; and an error is
+// an *address.Error that quotes no part of the credentials the input held.
+// Seeds live in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"s3://AKIA:se%2Fcret@s3.eu-central-1.amazonaws.com/bkt/team/a?region=eu-central-1",
+		"s3://AKIA:se/cret@s3.amazonaws.com/bkt",
+		"s3://ak:sk@minio.local:9000/bkt?region=us-east-1?tls=true",
+		"cw://ak:sk@cwobject.com/bkt?region=US-EAST-04A&tls=true",
+		"cw://bkt.cwlota.com/x",
+		"gs://sa%40p.iam.gserviceaccount.com:pemkey@my-gcs-bucket/sub/prefix",
+		"az://:accountkey==@mystorageaccount/mycontainer?endpoint=http://127.0.0.1:10000",
+		"file:///var/lib/byob", "mem://m/a%20b", "cw://",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := address.Parse(s)
+		if err != nil {
+			checkError(t, s, err)
+			return
+		}
+		again, err := address.Parse(a.URL())
+		if err != nil {
+			t.Fatalf("Parse(URL()) failed: %v", err)
+		}
+		if *again != *a {
+			t.Fatalf("round trip changed the address:\n first %#v\nsecond %#v", a, again)
+		}
+		if a.Secret != "" {
+			noCreds := *a
+			noCreds.AccessKey, noCreds.Secret = "", ""
+			// A secret that also spells part of the rest of the address
+			// (a one-letter key, say) proves nothing.
+			for _, form := range []string{a.Secret, url.QueryEscape(a.Secret)} {
+				if strings.Contains(a.String(), form) && !strings.Contains(noCreds.URL(), form) && !strings.Contains("REDACTED", form) {
+					t.Fatalf("String() shows the secret")
+				}
+			}
+		}
+	})
+}
+
+func checkError(t *testing.T, input string, err error) {
+	var e *address.Error
+	if !errors.As(err, &e) || e.Kind == nil || !errors.Is(err, e.Kind) {
+		t.Fatalf("error is not a well-formed *address.Error: %T %v", err, err)
+	}
+	// The credentials as written: between the first ':' after the scheme and
+	// the last '@'.
+	i := strings.Index(input, "://")
+	at := strings.LastIndexByte(input, '@')
+	if i < 0 || at < i {
+		return
+	}
+	c := strings.IndexByte(input[i+3:at], ':')
+	if c < 0 {
+		return
+	}
+	start := i + 3 + c + 1
+	secret := input[start:at]
+	// Rotating the secret's letters and digits keeps its shape, so a message
+	// that merely shares wording with it ("us-east-1") stays the same, while
+	// one that quotes it changes along with it.
+	rotated := input[:start] + rot(secret) + input[at:]
+	_, err2 := address.Parse(rotated)
+	if err2 == nil {
+		return
+	}
+	msg, msg2 := err.Error(), err2.Error()
+	const window = 6
+	for j := 0; j+window <= len(secret); j++ {
+		part := secret[j : j+window]
+		if strings.Contains(msg, part) && strings.Contains(msg2, rot(part)) {
+			t.Fatalf("error quotes part of the secret: %q in %q", part, msg)
+		}
+	}
+}
+
+// rot rotates letters by 13 and digits by 5, leaving every other byte.
+func rot(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case 'a' <= c && c <= 'z':
+			b[i] = 'a' + (c-'a'+13)%26
+		case 'A' <= c && c <= 'Z':
+			b[i] = 'A' + (c-'A'+13)%26
+		case '0' <= c && c <= '9':
+			b[i] = '0' + (c-'0'+5)%10
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,839 @@
+package address
+
+import (
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"net/netip"
+	"path"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Parse parses one address. Leading and trailing white space is ignored.
+// A bare scheme ("cw://") is not an address: it is only accepted by
+// ParseList.
+func Parse(s string) (*Address, error) {
+	a, err := parse(strings.TrimSpace(s))
+	if err != nil {
+		return nil, err
+	}
+	if a.IsBare() {
+		return nil, newErr(ErrMissing, FieldBucket, "the address names no bucket",
+			"write "+string(a.Provider)+"://<bucket>, or see the package documentation for the full forms")
+	}
+	return a, nil
+}
+
+// ParseList parses a supported-stores list such as
+// GORILLA_SUPPORTED_FILE_STORES: addresses separated by commas and/or white
+// space (a comma inside an address must be written %2C). A bare scheme such
+// as "cw://" is an entry meaning "any bucket of this provider". An empty
+// list yields no addresses and no error. On error the *Error's Entry field
+// says which entry (from 1).
+func ParseList(s string) ([]*Address, error) {
+	fields := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})
+	out := make([]*Address, 0, len(fields))
+	for i, f := range fields {
+		a, err := parse(f)
+		if err != nil {
+			e := *(err.(*Error))
+			e.Entry = i + 1
+			return nil, &e
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+var schemes = map[string]Provider{
+	"s3": S3, "cw": CoreWeave, "gs": GCS, "az": Azure, "file": File, "mem": Mem,
+}
+
+// schemeHints are schemes people write by mistake, with the fix.
+var schemeHints = map[string]string{
+	"http":     "byob addresses name the provider, not the protocol: write s3://, cw://, gs:// or az://, and add tls=true for HTTPS to an S3-compatible endpoint",
+	"https":    "byob addresses name the provider, not the protocol: write s3://, cw://, gs:// or az://, and add tls=true for HTTPS to an S3-compatible endpoint",
+	"s3a":      "write s3:// instead of s3a://",
+	"s3n":      "write s3:// instead of s3n://",
+	"gcs":      "write gs:// instead of gcs://",
+	"azure":    "write az://:<accountKey>@<account>/<container>",
+	"wasb":     "write az://:<accountKey>@<account>/<container>",
+	"wasbs":    "write az://:<accountKey>@<account>/<container>",
+	"abfs":     "write az://:<accountKey>@<account>/<container>",
+	"abfss":    "write az://:<accountKey>@<account>/<container>",
+	"minio":    "write s3://<accessKey>:<secretKey>@<host:port>/<bucket>?region=<region>",
+	"cwobject": "write cw://<accessKey>:<secretKey>@cwobject.com/<bucket>?region=<zone>&tls=true",
+}
+
+const schemeFix = "start the address with s3://, cw://, gs://, az://, file:// or mem://"
+
+// raw holds the pieces of an address before the provider's rules apply.
+type raw struct {
+	hasUserinfo bool
+	user, pass  string
+	host        string
+	segs        []string // decoded path segments, outer '/' trimmed
+	params      map[string]string
+}
+
+func parse(s string) (*Address, error) {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return nil, newErr(ErrSyntax, FieldScheme, "the address contains a control character or white space",
+				"remove it; percent-encode any such character inside a key (a newline is %0A)")
+		}
+	}
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return nil, newErr(ErrSyntax, FieldScheme, "the address has no scheme (no '://')", schemeFix)
+	}
+	name := strings.ToLower(s[:i])
+	p, ok := schemes[name]
+	if !ok {
+		fix := schemeFix
+		if h, ok := schemeHints[name]; ok {
+			fix = h
+		}
+		return nil, newErr(ErrScheme, FieldScheme, "unsupported scheme", fix)
+	}
+	rest := s[i+3:]
+	a := &Address{Provider: p}
+	if rest == "" {
+		return a, nil // bare scheme
+	}
+	if p == File {
+		return parseFile(a, rest)
+	}
+	r, err := split(p, rest)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.checkParams(p); err != nil {
+		return nil, err
+	}
+	switch p {
+	case S3, CoreWeave:
+		err = a.fillS3(r)
+	case GCS:
+		err = a.fillGCS(r)
+	case Azure:
+		err = a.fillAzure(r)
+	case Mem:
+		err = a.fillMem(r)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// split cuts rest (everything after "scheme://") into userinfo, host, path
+// and query without net/url, whose errors quote the input (and so leak a
+// secret with an unencoded '/').
+func split(p Provider, rest string) (*raw, error) {
+	r := &raw{}
+	authEnd := strings.IndexAny(rest, "/?#")
+	if authEnd < 0 {
+		authEnd = len(rest)
+	}
+	authority, after := rest[:authEnd], rest[authEnd:]
+	if !strings.Contains(authority, "@") && strings.Contains(after, "@") && strings.Contains(authority, ":") {
+		c := string(rest[authEnd])
+		return nil, newErr(ErrSyntax, FieldSecret, "the key contains an unencoded '"+c+"'",
+			"percent-encode the key: write '/' as %2F, '?' as %3F, '#' as %23 and '@' as %40")
+	}
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		r.hasUserinfo = true
+		ui := authority[:at]
+		r.host = authority[at+1:]
+		user, pass, _ := strings.Cut(ui, ":")
+		var ok1, ok2 bool
+		r.user, ok1 = unescape(user)
+		r.pass, ok2 = unescape(pass)
+		if !ok1 || !ok2 {
+			return nil, newErr(ErrSyntax, FieldSecret, "the credentials contain a '%' that is not a %XX escape",
+				"percent-encode the keys: write '%' as %25")
+		}
+	} else {
+		r.host = authority
+	}
+	if strings.ContainsRune(after, '#') {
+		return nil, newErr(ErrSyntax, FieldQuery, "the address contains a '#' fragment",
+			"remove it; inside a key or path write '#' as %23")
+	}
+	pathPart, query, hasQuery := strings.Cut(after, "?")
+	if hasQuery {
+		if strings.Contains(query, "?") {
+			return nil, newErr(ErrSyntax, FieldQuery, "the query contains a second '?'",
+				"separate query parameters with '&', as in ?region=us-east-1&tls=true")
+		}
+		// A name is only quoted when no '@' follows the host: otherwise the
+		// "query" may be the tail of a mis-split key.
+		params, err := parseQuery(query, !strings.Contains(after, "@"))
+		if err != nil {
+			return nil, err
+		}
+		r.params = params
+	}
+	segs, err := splitPath(pathPart)
+	if err != nil {
+		return nil, err
+	}
+	r.segs = segs
+	return r, nil
+}
+
+var knownParams = []string{"region", "tls", "endpoint"}
+
+func parseQuery(q string, mayQuote bool) (map[string]string, error) {
+	params := map[string]string{}
+	if q == "" {
+		return params, nil
+	}
+	for _, kv := range strings.Split(q, "&") {
+		k, v, hasV := strings.Cut(kv, "=")
+		if k == "" {
+			return nil, newErr(ErrSyntax, FieldQuery, "the query has an empty parameter",
+				"write parameters as name=value separated by '&', as in ?region=us-east-1&tls=true")
+		}
+		if !contains(knownParams, k) {
+			return nil, unknownParam(k, mayQuote)
+		}
+		field := Field(k)
+		if k == "endpoint" {
+			field = FieldEndpoint
+		}
+		if _, dup := params[k]; dup {
+			return nil, newErr(ErrConflict, field, "the parameter is given twice", "keep one "+k+"=")
+		}
+		val, ok := unescape(v)
+		if !ok || !hasV || val == "" {
+			return nil, newErr(ErrMissing, field, "the parameter has no value", "write "+k+"=<value>, or leave it out")
+		}
+		params[k] = val
+	}
+	return params, nil
+}
+
+// paramHints maps near-misses to the parameter meant.
+var paramHints = map[string]string{
+	"Region": "region", "REGION": "region", "regoin": "region", "reigon": "region", "aws_region": "region",
+	"location": "region", "TLS": "tls", "ssl": "tls", "https": "tls", "secure": "tls", "useSSL": "tls",
+	"use_ssl": "tls", "Endpoint": "endpoint", "endpoint_url": "endpoint", "host": "endpoint",
+}
+
+func unknownParam(k string, mayQuote bool) *Error {
+	problem := "unknown query parameter"
+	if mayQuote && safeWord(k) {
+		problem += " \"" + k + "\""
+	}
+	fix := "the parameters are region, tls (s3://, cw://) and endpoint (gs://, az://); remove it"
+	if want, ok := paramHints[k]; ok {
+		fix = "write " + want + "= instead"
+	} else if k == "kms" || strings.Contains(strings.ToLower(k), "kms") {
+		fix = "a KMS key does not belong in the address: pass it to byob separately (AWS_S3_KMS_ID)"
+	}
+	return newErr(ErrUnknownParameter, FieldQuery, problem, fix)
+}
+
+// safeWord reports whether s may be quoted in an error: short, plain, and so
+// never a key or a fragment of one's base64 or PEM text.
+func safeWord(s string) bool {
+	if len(s) == 0 || len(s) > 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func splitPath(p string) ([]string, error) {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return nil, nil
+	}
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		dec, ok := unescape(seg)
+		if !ok {
+			return nil, newErr(ErrSyntax, FieldPath, "the path contains a '%' that is not a %XX escape", "write '%' as %25")
+		}
+		if err := checkSegment(dec); err != nil {
+			return nil, err
+		}
+		parts[i] = dec
+	}
+	return parts, nil
+}
+
+func checkSegment(seg string) error {
+	switch {
+	case seg == "":
+		return newErr(ErrInvalid, FieldPath, "the path has an empty segment ('//')", "write single '/' between segments")
+	case seg == "." || seg == "..":
+		return newErr(ErrInvalid, FieldPath, "the path has a '.' or '..' segment", "name the sub-path directly, without '.' or '..'")
+	case !utf8.ValidString(seg):
+		return newErr(ErrInvalid, FieldPath, "the path is not valid UTF-8", "use UTF-8 names")
+	case strings.ContainsAny(seg, "/\\"):
+		return newErr(ErrInvalid, FieldPath, "a path segment contains an encoded '/' or a '\\'", "use plain '/' between segments and no '\\'")
+	}
+	for _, c := range seg {
+		if c < 0x20 || c == 0x7f {
+			return newErr(ErrInvalid, FieldPath, "the path contains a control character", "remove it")
+		}
+	}
+	return nil
+}
+
+func (r *raw) checkParams(p Provider) error {
+	for k := range r.params {
+		switch {
+		case k == "endpoint" && p != GCS && p != Azure:
+			return newErr(ErrUnknownParameter, FieldEndpoint, "endpoint= is only for gs:// and az:// addresses",
+				"put an S3 endpoint in the host: s3://<accessKey>:<secretKey>@<host:port>/<bucket>")
+		case k == "tls" && (p == GCS || p == Azure):
+			return newErr(ErrUnknownParameter, FieldTLS, "gs:// and az:// addresses are HTTPS unless endpoint= says http://",
+				"remove tls=; to reach an emulator write endpoint=http://<host:port>")
+		case k == "region" && (p == GCS || p == Azure):
+			return newErr(ErrUnknownParameter, FieldRegion, "gs:// and az:// addresses take no region: the bucket's location is set where it was created",
+				"remove region=")
+		case p == Mem:
+			return newErr(ErrUnknownParameter, FieldQuery, "mem:// addresses take no parameters", "remove the query")
+		}
+	}
+	return nil
+}
+
+func (r *raw) credentialsForbidden(p Provider) error {
+	if r.hasUserinfo {
+		return newErr(ErrInvalid, FieldSecret, string(p)+":// addresses take no credentials", "remove everything up to and including '@'")
+	}
+	return nil
+}
+
+func parseFile(a *Address, rest string) (*Address, error) {
+	if strings.HasPrefix(rest, "localhost/") {
+		rest = rest[len("localhost"):]
+	}
+	if !strings.HasPrefix(rest, "/") {
+		return nil, newErr(ErrInvalid, FieldBucket, "file:// addresses name an absolute directory on this machine",
+			"write file:///absolute/dir (three slashes)")
+	}
+	if strings.ContainsAny(rest, "?#") {
+		return nil, newErr(ErrUnknownParameter, FieldQuery, "file:// addresses take no parameters", "remove the query")
+	}
+	dec, ok := unescape(rest)
+	if !ok {
+		return nil, newErr(ErrSyntax, FieldBucket, "the path contains a '%' that is not a %XX escape", "write '%' as %25")
+	}
+	trimmed := strings.TrimRight(dec, "/")
+	if trimmed == "" {
+		return nil, newErr(ErrInvalid, FieldBucket, "the directory is the file system's root", "name a directory below /, such as file:///var/lib/byob")
+	}
+	if path.Clean(trimmed) != trimmed {
+		return nil, newErr(ErrInvalid, FieldBucket, "the directory has '.', '..' or empty segments", "write the directory's clean absolute path")
+	}
+	for _, seg := range strings.Split(trimmed[1:], "/") {
+		if err := checkSegment(seg); err != nil {
+			e := err.(*Error)
+			e.Field = FieldBucket
+			return nil, e
+		}
+	}
+	a.Bucket = trimmed
+	return a, nil
+}
+
+func (a *Address) fillMem(r *raw) error {
+	if err := r.credentialsForbidden(Mem); err != nil {
+		return err
+	}
+	if err := checkMemName(r.host); err != nil {
+		return err
+	}
+	a.Bucket = r.host
+	a.Path = strings.Join(r.segs, "/")
+	return nil
+}
+
+func (a *Address) fillS3(r *raw) error {
+	host := strings.ToLower(r.host)
+	segs := r.segs
+	vhostForm := false
+	switch {
+	case r.hasUserinfo || isEndpointHost(host):
+		if err := checkEndpoint(host); err != nil {
+			return err
+		}
+		if a.Provider == CoreWeave {
+			if b, ep, ok := cutCoreWeaveBucket(host); ok {
+				host, vhostForm = ep, true
+				segs = append([]string{b}, segs...)
+			}
+		}
+		a.Endpoint = host
+		if len(segs) == 0 {
+			return newErr(ErrMissing, FieldBucket, "the address names no bucket",
+				"write "+string(a.Provider)+"://<accessKey>:<secretKey>@<endpoint>/<bucket>, or "+string(a.Provider)+"://<bucket> for the server's own identity")
+		}
+		a.Bucket, segs = segs[0], segs[1:]
+	default: // s3://<bucket>[/<sub-path>]: AWS with the server's ambient identity
+		if a.Provider == CoreWeave {
+			return newErr(ErrMissing, FieldEndpoint, "cw:// addresses name their endpoint",
+				"write cw://<accessKey>:<secretKey>@cwobject.com/<bucket>?region=<zone>&tls=true (or cwlota.com without tls)")
+		}
+		a.Bucket = r.host // not lowercased: an upper-case bucket name is an error, not a silent fix
+	}
+	a.Path = strings.Join(segs, "/")
+	flavor := a.Flavor()
+	rules := flavor.Rules()
+	if a.Provider == CoreWeave && !flavor.isCoreWeave() {
+		return newErr(ErrInvalid, FieldEndpoint, "a cw:// address must use a CoreWeave endpoint",
+			"use cwobject.com (HTTPS, tls=true) or cwlota.com (LOTA, plain HTTP); for other S3-compatible stores write s3://")
+	}
+	if err := a.fillS3Credentials(r); err != nil {
+		return err
+	}
+	if err := checkBucket(flavor, a.Bucket); err != nil {
+		return err
+	}
+	if err := a.fillTLS(rules.TLS, r.params["tls"], vhostForm); err != nil {
+		return err
+	}
+	return a.fillRegion(flavor, rules.Region, r.params["region"])
+}
+
+func (a *Address) fillS3Credentials(r *raw) error {
+	if !r.hasUserinfo {
+		return nil
+	}
+	if r.user == "" {
+		return newErr(ErrMissing, FieldAccessKey, "the access key is empty", "write <accessKey>:<secretKey>@ before the endpoint")
+	}
+	if r.pass == "" {
+		return newErr(ErrMissing, FieldSecret, "the secret key is empty", "write <accessKey>:<secretKey>@ before the endpoint")
+	}
+	if !printable(r.user) {
+		return newErr(ErrInvalid, FieldAccessKey, "the access key contains white space or a control character", "copy the access key id exactly")
+	}
+	if !printable(r.pass) {
+		return newErr(ErrInvalid, FieldSecret, "the secret key contains white space or a control character", "copy the secret key exactly")
+	}
+	a.AccessKey, a.Secret = r.user, r.pass
+	return nil
+}
+
+func (a *Address) fillTLS(rule TLSRule, v string, implied bool) error {
+	var on, set bool
+	switch v {
+	case "":
+	case "true":
+		on, set = true, true
+	case "false":
+		set = true
+	default:
+		return newErr(ErrInvalid, FieldTLS, "tls must be true or false", "write tls=true for HTTPS, or leave it out for plain HTTP")
+	}
+	switch rule {
+	case TLSOptIn:
+		a.TLS = on
+	case TLSAlways:
+		if set && !on {
+			return newErr(ErrConflict, FieldTLS, "AWS S3 is reached over HTTPS only", "remove tls=false")
+		}
+		a.TLS = true
+	case TLSRequired:
+		if !on && (set || !implied) {
+			return newErr(ErrMissing, FieldTLS, "this endpoint requires HTTPS (cwobject.com accepts TLS 1.3 only)",
+				"add &tls=true to the address")
+		}
+		a.TLS = true
+	case TLSForbidden:
+		if on {
+			return newErr(ErrConflict, FieldTLS, "cwlota.com (LOTA) is plain HTTP inside CoreWeave",
+				"remove tls=true, or use cwobject.com for HTTPS")
+		}
+		a.TLS = false
+	}
+	return nil
+}
+
+func (a *Address) fillRegion(flavor Flavor, rule RegionRule, v string) error {
+	if v != "" {
+		if err := checkRegion(flavor, v); err != nil {
+			return err
+		}
+	}
+	if flavor == FlavorAWS {
+		if derived := awsEndpointRegion(a.Endpoint); derived != "" {
+			if v != "" && v != derived {
+				return newErr(ErrConflict, FieldRegion, "region differs from the region in the endpoint's name",
+					"make ?region= match the endpoint (s3.<region>.amazonaws.com), or leave it out")
+			}
+			v = derived
+		}
+	}
+	a.Region = v
+	if v != "" {
+		return nil
+	}
+	switch {
+	case rule == RegionRequired:
+		return newErr(ErrMissing, FieldRegion, "S3-compatible addresses must name a region",
+			"add ?region=<region> (MinIO's default is us-east-1)")
+	case rule == RegionWithCredentials && a.HasCredentials():
+		return newErr(ErrMissing, FieldRegion, "CoreWeave addresses with keys must name the availability zone",
+			"add ?region=<zone>, such as ?region=US-EAST-04A")
+	}
+	return nil
+}
+
+func (a *Address) fillGCS(r *raw) error {
+	bucket := strings.ToLower(r.host)
+	if strings.Contains(r.host, ":") {
+		return newErr(ErrSyntax, FieldSecret, "the e-mail or private key contains an unencoded character",
+			"URL-encode both: the e-mail's '@' as %40, and the whole private key")
+	}
+	if bucket != r.host {
+		return newErr(ErrInvalid, FieldBucket, "bucket names are lowercase", "write the bucket name in lowercase")
+	}
+	a.Bucket = bucket
+	a.Path = strings.Join(r.segs, "/")
+	if err := checkBucket(FlavorGCS, bucket); err != nil {
+		return err
+	}
+	if err := a.fillEndpointParam(r.params["endpoint"]); err != nil {
+		return err
+	}
+	if !r.hasUserinfo {
+		return nil
+	}
+	if !isEmail(r.user) {
+		return newErr(ErrInvalid, FieldAccessKey, "the user part must be the service account's e-mail",
+			"write gs://<name>%40<project>.iam.gserviceaccount.com:<urlEncodedPrivateKey>@<bucket>")
+	}
+	key := normalizePEM(r.pass)
+	if key == "" {
+		return newErr(ErrMissing, FieldSecret, "the private key is empty", "put the URL-encoded private key after the e-mail and ':'")
+	}
+	if !isPEMPrivateKey(key) {
+		return newErr(ErrInvalid, FieldSecret, "the private key is not a PEM private key",
+			"copy private_key from the service account's JSON key file (it starts -----BEGIN PRIVATE KEY-----) and URL-encode it")
+	}
+	a.AccessKey, a.Secret = r.user, key
+	return nil
+}
+
+func (a *Address) fillAzure(r *raw) error {
+	host := r.host
+	switch {
+	case host == "":
+		return newErr(ErrMissing, FieldAccount, "the address names no storage account", "write az://:<accountKey>@<account>/<container>")
+	case strings.Contains(host, "."):
+		return newErr(ErrInvalid, FieldAccount, "the host must be the storage account's name alone",
+			"write the account name without .blob.core.windows.net; name another endpoint with endpoint=https://<host>")
+	}
+	if err := checkAzureAccount(host); err != nil {
+		return err
+	}
+	a.Account = host
+	if len(r.segs) == 0 {
+		return newErr(ErrMissing, FieldBucket, "the address names no container", "write az://:<accountKey>@<account>/<container>")
+	}
+	a.Bucket, a.Path = r.segs[0], strings.Join(r.segs[1:], "/")
+	if err := checkBucket(FlavorAzure, a.Bucket); err != nil {
+		return err
+	}
+	if err := a.fillEndpointParam(r.params["endpoint"]); err != nil {
+		return err
+	}
+	if !r.hasUserinfo {
+		return nil
+	}
+	switch {
+	case r.user != "" && r.pass == "":
+		return newErr(ErrSyntax, FieldSecret, "the account key must follow a ':'", "write az://:<accountKey>@<account>/<container>")
+	case r.user != "":
+		return newErr(ErrInvalid, FieldAccessKey, "Azure addresses have no user name before the key", "write az://:<accountKey>@<account>/<container>")
+	case r.pass == "":
+		return newErr(ErrMissing, FieldSecret, "the account key is empty", "write az://:<accountKey>@<account>/<container>")
+	}
+	if _, err := base64.StdEncoding.DecodeString(r.pass); err != nil {
+		return newErr(ErrInvalid, FieldSecret, "the account key is not base64",
+			"copy key1 or key2 from the storage account's access keys; write its '/' as %2F")
+	}
+	a.Secret = r.pass
+	return nil
+}
+
+func (a *Address) fillEndpointParam(v string) error {
+	a.TLS = true
+	if v == "" {
+		return nil
+	}
+	scheme, hostport, ok := strings.Cut(v, "://")
+	hostport = strings.TrimSuffix(hostport, "/")
+	switch {
+	case !ok || (scheme != "http" && scheme != "https"):
+		return newErr(ErrInvalid, FieldEndpoint, "endpoint= must start with http:// or https://", "write endpoint=https://<host[:port]>")
+	case strings.ContainsAny(hostport, "/?#@"):
+		return newErr(ErrInvalid, FieldEndpoint, "endpoint= names a host and port only", "write endpoint=<scheme>://<host[:port]>, with no path")
+	}
+	host := strings.ToLower(hostport)
+	if err := checkEndpoint(host); err != nil {
+		return err
+	}
+	a.Endpoint = host
+	a.TLS = scheme == "https"
+	return nil
+}
+
+// isEndpointHost reports whether a credential-less s3:// host is an endpoint
+// rather than a bucket: it has a port, is an IP address, or belongs to a
+// known service.
+func isEndpointHost(host string) bool {
+	if strings.Contains(host, ":") || isLoopbackOrIP(host) {
+		return true
+	}
+	for _, e := range endpointFlavors {
+		if host == e.suffix || strings.HasSuffix(host, "."+e.suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+// cutCoreWeaveBucket splits "<bucket>.cwobject.com" (the documentation's
+// short form) into bucket and endpoint.
+func cutCoreWeaveBucket(host string) (bucket, endpoint string, ok bool) {
+	for _, ep := range []string{"cwobject.com", "cwlota.com"} {
+		if b, found := strings.CutSuffix(host, "."+ep); found && b != "" && !strings.Contains(b, ".") {
+			return b, ep, true
+		}
+	}
+	return "", "", false
+}
+
+func checkEndpoint(hostport string) error {
+	if hostport == "http:" || hostport == "https:" {
+		return newErr(ErrSyntax, FieldEndpoint, "the endpoint must not carry a scheme",
+			"write the endpoint as host[:port] and add tls=true for HTTPS")
+	}
+	host, port := hostport, ""
+	if strings.HasPrefix(hostport, "[") {
+		end := strings.IndexByte(hostport, ']')
+		if end < 0 {
+			return newErr(ErrInvalid, FieldEndpoint, "the IPv6 address has no closing ']'", "write [addr]:port")
+		}
+		host, port = hostport[1:end], strings.TrimPrefix(hostport[end+1:], ":")
+		if _, err := netip.ParseAddr(host); err != nil || !strings.Contains(host, ":") {
+			return newErr(ErrInvalid, FieldEndpoint, "the bracketed host is not an IPv6 address", "write [addr]:port")
+		}
+		if hostport[end+1:] != "" && !strings.HasPrefix(hostport[end+1:], ":") {
+			return newErr(ErrInvalid, FieldEndpoint, "the endpoint has text after ']'", "write [addr]:port")
+		}
+	} else if h, pt, ok := strings.Cut(hostport, ":"); ok {
+		host, port = h, pt
+		if port == "" {
+			return newErr(ErrInvalid, FieldEndpoint, "the endpoint has ':' but no port", "write host:port, or remove ':'")
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
+			return newErr(ErrInvalid, FieldEndpoint, "the port must be a number from 1 to 65535",
+				"write host:port; if a key contains '/', '?' or '#', percent-encode it")
+		}
+	}
+	if host == "" {
+		return newErr(ErrMissing, FieldEndpoint, "the endpoint is empty", "write <accessKey>:<secretKey>@<host[:port]>/<bucket>")
+	}
+	if strings.HasPrefix(hostport, "[") {
+		return nil
+	}
+	for _, label := range strings.Split(host, ".") {
+		if label == "" || len(label) > 63 {
+			return newErr(ErrInvalid, FieldEndpoint, "the host name has an empty or over-long label", "write a host name such as minio.example.com")
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return newErr(ErrInvalid, FieldEndpoint, "the host name may contain only letters, digits, '-', '_' and '.'",
+					"write a host name such as minio.example.com; if a key contains '/', '?' or '#', percent-encode it")
+			}
+		}
+	}
+	return nil
+}
+
+func isLoopbackOrIP(hostport string) bool {
+	host := hostport
+	if strings.HasPrefix(host, "[") {
+		if end := strings.IndexByte(host, ']'); end > 0 {
+			host = host[1:end]
+		}
+	} else if h, _, ok := strings.Cut(host, ":"); ok {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// awsEndpointRegion derives the region from an AWS endpoint's name:
+// s3.<r>.amazonaws.com, s3-<r>.amazonaws.com, s3.dualstack.<r>.amazonaws.com.
+// The global s3.amazonaws.com names none.
+func awsEndpointRegion(host string) string {
+	host, _, _ = strings.Cut(host, ":")
+	h, ok := strings.CutSuffix(host, ".amazonaws.com")
+	if !ok {
+		if h, ok = strings.CutSuffix(host, ".amazonaws.com.cn"); !ok {
+			return ""
+		}
+	}
+	labels := strings.Split(h, ".")
+	var r string
+	switch {
+	case len(labels) >= 2 && (labels[0] == "s3" || labels[0] == "s3-fips"):
+		r = labels[len(labels)-1]
+	case len(labels) == 1 && strings.HasPrefix(labels[0], "s3-"):
+		r = labels[0][3:]
+	}
+	if checkAWSRegion(r) != nil {
+		return ""
+	}
+	return r
+}
+
+func checkRegion(flavor Flavor, r string) error {
+	if flavor == FlavorAWS {
+		return checkAWSRegion(r)
+	}
+	if len(r) > 64 {
+		return newErr(ErrInvalid, FieldRegion, "the region is longer than 64 characters", "write the region's name")
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return newErr(ErrInvalid, FieldRegion, "the region may contain only letters, digits, '-' and '_'",
+				"write the region's name, such as us-east-1 (separate parameters with '&')")
+		}
+	}
+	return nil
+}
+
+// checkAWSRegion accepts names shaped like AWS regions: lowercase words
+// joined by '-', the last one a number (us-east-1, us-gov-west-1).
+func checkAWSRegion(r string) error {
+	bad := newErr(ErrInvalid, FieldRegion, "not an AWS region name", "write a region such as us-east-1 or eu-central-1, in lowercase")
+	parts := strings.Split(r, "-")
+	if len(r) > 32 || len(parts) < 3 {
+		return bad
+	}
+	for i, p := range parts {
+		if p == "" {
+			return bad
+		}
+		for j := 0; j < len(p); j++ {
+			c := p[j]
+			digit := '0' <= c && c <= '9'
+			if !(('a' <= c && c <= 'z') || digit) || (i == len(parts)-1 && !digit) {
+				return bad
+			}
+		}
+	}
+	return nil
+}
+
+func checkMemName(name string) error {
+	if name == "" {
+		return newErr(ErrMissing, FieldBucket, "the address names no in-memory bucket", "write mem://<name>")
+	}
+	if len(name) > 128 {
+		return newErr(ErrInvalid, FieldBucket, "the name is longer than 128 characters", "use a shorter name")
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return newErr(ErrInvalid, FieldBucket, "in-memory bucket names may contain only letters, digits, '-', '_' and '.'",
+				"write mem://<name>")
+		}
+	}
+	return nil
+}
+
+func checkAzureAccount(acct string) error {
+	if len(acct) < 3 || len(acct) > 24 {
+		return newErr(ErrInvalid, FieldAccount, "storage account names are 3 to 24 characters", "write the storage account's name")
+	}
+	for i := 0; i < len(acct); i++ {
+		c := acct[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9') {
+			return newErr(ErrInvalid, FieldAccount, "storage account names are lowercase letters and digits only",
+				"write the storage account's name; if the key contains '/', write it as %2F")
+		}
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+func isEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(domain, "@ ") && printable(s)
+}
+
+// pemPlusFixes undoes form-encoding ('+' for space) in PEM armour lines; the
+// base64 body's own '+' must stay.
+var pemPlusFixes = strings.NewReplacer(
+	"BEGIN+PRIVATE+KEY", "BEGIN PRIVATE KEY", "END+PRIVATE+KEY", "END PRIVATE KEY",
+	"BEGIN+RSA+PRIVATE+KEY", "BEGIN RSA PRIVATE KEY", "END+RSA+PRIVATE+KEY", "END RSA PRIVATE KEY",
+)
+
+// normalizePEM accepts the private key as people paste it: with JSON-style
+// "\n" escapes (private_key copied from the key file) or form-encoded.
+func normalizePEM(s string) string {
+	return pemPlusFixes.Replace(strings.ReplaceAll(s, `\n`, "\n"))
+}
+
+func isPEMPrivateKey(s string) bool {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return false
+	}
+	switch block.Type {
+	case "PRIVATE KEY":
+		_, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		return err == nil
+	case "RSA PRIVATE KEY":
+		_, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		return err == nil
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+// Command byob is the operator's tool for byob bucket addresses and buckets.
+//
+// Usage:
+//
+//	byob address '<address>'   parse an address; print it redacted and what it resolves to
+//
+// Exit status: 0 on success, 2 on a bad address or usage error.
+//
+// Secrets are never printed: addresses are shown with REDACTED in place of
+// every key.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/byobkit/byob/address"
+)
+
+const usage = `usage:
+  byob address '<address>'   parse an address and print what it resolves to
+
+Addresses: s3://, cw://, gs://, az://, file://, mem:// (see the README).
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
+}
+
+// run is main without the process: it returns the exit status.
+func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "address":
+		if len(args) != 2 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		return runAddress(args[1], stdout, stderr, getenv)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "byob: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+func runAddress(s string, stdout, stderr io.Writer, getenv func(string) string) int {
+	a, err := address.Parse(s)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("address", a.String())
+	row("provider", fmt.Sprintf("%s (%s)", a.Provider, a.Flavor()))
+	row("endpoint", a.EndpointURL())
+	row("addressing", string(a.Style()))
+	if a.Account != "" {
+		row("account", a.Account)
+	}
+	if a.Provider == address.File {
+		row("directory", a.Bucket)
+	} else {
+		row("bucket", a.Bucket)
+	}
+	row("sub-path", orNone(a.Path))
+	row("region", describeRegion(a, getenv("AWS_REGION")))
+	row("tls", fmt.Sprint(a.TLS))
+	row("credentials", describeCredentials(a))
+	tw.Flush()
+	return 0
+}
+
+func describeRegion(a *address.Address, envRegion string) string {
+	if a.Region != "" {
+		return a.Region
+	}
+	r, err := a.ResolveRegion(envRegion)
+	switch {
+	case err != nil:
+		return "unknown: " + strings.TrimPrefix(err.Error(), "byob address: region: ")
+	case r == "":
+		return "(none: not used by this provider)"
+	}
+	return r + " (from AWS_REGION)"
+}
+
+func describeCredentials(a *address.Address) string {
+	switch {
+	case a.Provider == address.File || a.Provider == address.Mem:
+		return "(none needed)"
+	case !a.HasCredentials():
+		return "the server's ambient identity"
+	case a.Provider == address.GCS:
+		return "service account " + a.AccessKey + " (private key REDACTED)"
+	}
+	return "in the address (REDACTED)"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}

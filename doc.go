@@ -1,0 +1,20 @@
+// Package byob lets an ML experiment-tracking server keep its customers'
+// files in the customers' own object storage: "bring your own bucket".
+//
+// The server keeps metadata in its database; artifact files, run files, media
+// and exported history live in a bucket the customer owns, on AWS S3, Google
+// Cloud Storage, Azure Blob, CoreWeave AI Object Storage or any S3-compatible
+// store. Clients never get bucket credentials: they read and write through
+// pre-signed URLs.
+//
+// Data flows one way, and no package reaches back up the chain:
+//
+//	address → provider → scope → presign / gc
+//
+//   - address parses and prints bucket addresses (s3://, cw://, gs://, az://,
+//     file://, mem://), with errors that name the field and the fix and never
+//     a secret.
+//
+// Later packages (provider, scope, presign, gc) are added as they are built;
+// see the README for the state of each. The operator's command is cmd/byob.
+package byob
