@@ -11,6 +11,8 @@
 //
 //	address → provider → scope → presign / gc
 //
+// The packages:
+//
 //   - address parses and prints bucket addresses (s3://, cw://, gs://, az://,
 //     file://, mem://), with errors that name the field and the fix and never
 //     a secret.
