@@ -1,0 +1,137 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/byobkit/byob/address"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/s3blob"
+)
+
+// openS3 opens an AWS, S3-compatible or CoreWeave bucket through s3blob,
+// with a client built from the address alone.
+func openS3(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, error) {
+	region, err := a.ResolveRegion(o.DefaultRegion)
+	if err != nil {
+		return nil, err // *address.Error: names the field and the fix
+	}
+	creds, err := s3Credentials(ctx, a, region)
+	if err != nil {
+		return nil, WrapError(a, OpOpen, err)
+	}
+	client := s3.New(s3Options(a, o, region, creds))
+	q := QuirksOf(a.Flavor())
+	b, err := s3blob.OpenBucket(ctx, client, a.Bucket, &s3blob.Options{
+		// s3blob's multipart uploader has its own checksum setting, which
+		// takes precedence over the client's.
+		RequestChecksumCalculation: q.RequestChecksum,
+	})
+	if err != nil {
+		return nil, WrapError(a, OpOpen, err)
+	}
+	return b, nil
+}
+
+// s3Options is the whole S3 client configuration. Nothing in it comes from
+// the environment except, for an address without keys, the credential chain.
+func s3Options(a *address.Address, o Options, region string, creds aws.CredentialsProvider) s3.Options {
+	q := QuirksOf(a.Flavor())
+	so := s3.Options{
+		Region:                     region,
+		Credentials:                creds,
+		UsePathStyle:               a.Style() == address.StylePath,
+		RequestChecksumCalculation: q.RequestChecksum,
+		ResponseChecksumValidation: q.ResponseChecksum,
+		APIOptions:                 []func(*middleware.Stack) error{addRelabelAuthErrors},
+	}
+	if a.Endpoint != "" || !q.SDKEndpoint {
+		so.BaseEndpoint = aws.String(a.EndpointURL())
+	}
+	switch {
+	case o.HTTPClient != nil:
+		so.HTTPClient = withMinTLS(o.HTTPClient, q.MinTLS)
+	case q.MinTLS != 0:
+		so.HTTPClient = awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+			raiseMinTLS(t, q.MinTLS)
+		})
+	}
+	return so
+}
+
+// s3Credentials returns the address's keys, or, for an address without
+// them, the AWS default credential chain (environment, shared files, web
+// identity, container and instance roles). Only the chain's credentials are
+// used: region and endpoint never come from the environment. The chain
+// resolves lazily, so opening does no network I/O.
+func s3Credentials(ctx context.Context, a *address.Address, region string) (aws.CredentialsProvider, error) {
+	if a.HasCredentials() {
+		return credentials.NewStaticCredentialsProvider(a.AccessKey, a.Secret, ""), nil
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Credentials, nil
+}
+
+// addRelabelAuthErrors installs relabelAuthErrors first in the stack, so it
+// sees every error the operation returns.
+func addRelabelAuthErrors(st *middleware.Stack) error {
+	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("byobRelabelAuthErrors", relabelAuthErrors), middleware.Before)
+}
+
+// relabelAuthErrors wraps errors that mean "credential refused" so that
+// s3blob (and gcerrors.Code) classify them as PermissionDenied; see
+// s3AuthCodes.
+func relabelAuthErrors(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	out, md, err := next.HandleInitialize(ctx, in)
+	if err != nil && isS3AuthFailure(err) {
+		err = &s3AuthError{err: err}
+	}
+	return out, md, err
+}
+
+// isS3AuthFailure reports whether err is the service refusing the
+// request's credential: a code from s3AuthCodes, or a 401/403 whose body
+// named no code (HEAD responses have none).
+func isS3AuthFailure(err error) bool {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if s3AuthCodes[ae.ErrorCode()] {
+		return true
+	}
+	s := httpStatus(err)
+	return (s == http.StatusUnauthorized || s == http.StatusForbidden) && ae.ErrorCode() == "UnknownError"
+}
+
+// s3AuthError presents an authentication failure as the API error
+// "AccessDenied", which s3blob maps to gcerrors.PermissionDenied. The
+// original code stays in the message, and the original error in the chain.
+type s3AuthError struct{ err error }
+
+func (e *s3AuthError) Error() string { return e.err.Error() }
+func (e *s3AuthError) Unwrap() error { return e.err }
+
+// ErrorCode implements smithy.APIError.
+func (e *s3AuthError) ErrorCode() string { return "AccessDenied" }
+
+// ErrorMessage implements smithy.APIError.
+func (e *s3AuthError) ErrorMessage() string {
+	var ae smithy.APIError
+	errors.As(e.err, &ae)
+	return ae.ErrorCode() + ": " + ae.ErrorMessage()
+}
+
+// ErrorFault implements smithy.APIError.
+func (e *s3AuthError) ErrorFault() smithy.ErrorFault { return smithy.FaultClient }
