@@ -3,8 +3,18 @@
 // Usage:
 //
 //	byob address '<address>'   parse an address; print it redacted and what it resolves to
+//	byob check [flags] '<address>'
+//	                           check the bucket's reachability, permissions and
+//	                           settings; print each finding and its fix
 //
-// Exit status: 0 on success, 2 on a bad address or usage error.
+// Exit status of address: 0 on success, 2 on a bad address or usage error.
+// Exit status of check: 0 when every check is ok, 1 when the worst finding
+// is a warning (or a check could not run), 2 on an error finding, a bad
+// address or a usage error.
+//
+// check signs for AWS_REGION when an AWS address names no region, and
+// requires SSE-KMS with the key in AWS_S3_KMS_ID for s3:// and cw://
+// addresses unless -kms-key says otherwise.
 //
 // Secrets are never printed: addresses are shown with REDACTED in place of
 // every key.
@@ -22,6 +32,9 @@ import (
 
 const usage = `usage:
   byob address '<address>'   parse an address and print what it resolves to
+  byob check [-origin O] [-kms-key K] [-gc] '<address>'
+                             check the bucket and print what to fix
+                             (exit 0: all ok, 1: warnings, 2: errors)
 
 Addresses: s3://, cw://, gs://, az://, file://, mem:// (see the README).
 `
@@ -43,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer, getenv func(string) string) in
 			return 2
 		}
 		return runAddress(args[1], stdout, stderr, getenv)
+	case "check":
+		return runCheck(args[1:], stdout, stderr, getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

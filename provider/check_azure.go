@@ -1,0 +1,208 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
+	"github.com/byobkit/byob/address"
+	"gocloud.dev/gcerrors"
+)
+
+// The Azure checks read the blob service properties of the storage account
+// (CORS and blob soft delete are account-wide there, not per container).
+// Lifecycle management policies and customer-managed keys live in the
+// Azure Resource Manager API, which the storage credentials cannot read:
+// those checks always report could-not-check, with the command to look.
+
+// azureServicePerm is the Azure RBAC action that reads blob service
+// properties; a shared account key can always read them.
+const azureServicePerm = "Microsoft.Storage/storageAccounts/blobServices/read"
+
+// azureServiceClient builds a client for the account's blob service with
+// the same credentials Open uses for the container: the container client
+// does not expose them, and service properties need the service URL.
+func azureServiceClient(a *address.Address, o Options) (*service.Client, error) {
+	sopts := &service.ClientOptions{}
+	if o.HTTPClient != nil {
+		sopts.Transport = o.HTTPClient
+	}
+	serviceURL := a.EndpointURL() + "/"
+	if a.HasCredentials() {
+		cred, err := service.NewSharedKeyCredential(a.Account, a.Secret)
+		if err != nil {
+			return nil, err
+		}
+		return service.NewClientWithSharedKeyCredential(serviceURL, cred, sopts)
+	}
+	var cred azcore.TokenCredential
+	cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions})
+	if err != nil {
+		return nil, err
+	}
+	return service.NewClient(serviceURL, cred, sopts)
+}
+
+func (run *checkRun) azureProps(ctx context.Context) (service.StorageServiceProperties, error) {
+	return run.azure.get(func() (service.StorageServiceProperties, error) {
+		c, err := azureServiceClient(run.a, run.open)
+		if err != nil {
+			return service.StorageServiceProperties{}, err
+		}
+		resp, err := c.GetProperties(ctx, nil)
+		return resp.StorageServiceProperties, err
+	})
+}
+
+// azureCheck runs verdict on the account's blob service properties, or
+// reports why they could not be read.
+func azureCheck(check string, verdict func(run *checkRun, p service.StorageServiceProperties) Finding) checkFunc {
+	return func(ctx context.Context, run *checkRun) Finding {
+		p, err := run.azureProps(ctx)
+		if err != nil {
+			return unanswered(check, "Get Blob Service Properties", azureServicePerm, err)
+		}
+		return verdict(run, p)
+	}
+}
+
+var azureCORS = azureCheck(CheckCORS, func(run *checkRun, p service.StorageServiceProperties) Finding {
+	return azureCORSFinding(p, run.a.Account, run.opts.Origin)
+})
+
+func azureCORSFinding(p service.StorageServiceProperties, account, origin string) Finding {
+	rules := azureCORSRules(p.CORS)
+	problems, saw := evalCORS(rules, origin)
+	return corsFinding(problems, saw, azureCORSFix(account, origin))
+}
+
+func azureCORSRules(in []*service.CORSRule) []corsRule {
+	var out []corsRule
+	for _, r := range in {
+		if r == nil {
+			continue
+		}
+		out = append(out, corsRule{
+			Origins: splitList(valOrZero(r.AllowedOrigins)),
+			Methods: splitList(valOrZero(r.AllowedMethods)),
+			Expose:  splitList(valOrZero(r.ExposedHeaders)),
+			MaxAge:  int(valOrZero(r.MaxAgeInSeconds)),
+		})
+	}
+	return out
+}
+
+// azureCORSFix adds byob's rule to the account's blob service.
+func azureCORSFix(account, origin string) string {
+	return "az storage cors add --services b --account-name " + shellQuote(account) +
+		" --origins " + shellQuote(origin) + " --methods GET HEAD PUT --allowed-headers '*' --exposed-headers ETag --max-age " +
+		fmt.Sprint(DefaultCORSMaxAge) + "\n(CORS rules apply to every container of the storage account)"
+}
+
+var azureSoftDelete = azureCheck(CheckVersioning, func(run *checkRun, p service.StorageServiceProperties) Finding {
+	return azureSoftDeleteFinding(p, run.a.Account, run.opts.GCEnabled)
+})
+
+func azureSoftDeleteFinding(p service.StorageServiceProperties, account string, gc bool) Finding {
+	on, n := false, 0
+	if rp := p.DeleteRetentionPolicy; rp != nil && valOrZero(rp.Enabled) {
+		on, n = true, int(valOrZero(rp.Days))
+	}
+	saw := "blob soft delete is off"
+	if on {
+		saw = fmt.Sprintf("blob soft delete keeps deleted blobs %d %s", n, plural(n, "day"))
+	}
+	fix := "az storage blob service-properties delete-policy update --account-name " + shellQuote(account) + " --enable true --days-retained 7"
+	return versioningFinding(on, saw, fix, gc)
+}
+
+func azureEncryption(_ context.Context, run *checkRun) Finding {
+	if run.opts.KMSKeyID == "" {
+		return okFinding(CheckEncryption, "not required: no KMS key named")
+	}
+	return couldNotCheck(CheckEncryption,
+		"customer-managed keys are a storage account setting that the blob API does not show",
+		"Microsoft.Storage/storageAccounts/read",
+		"look by hand: az storage account show --name "+shellQuote(run.a.Account)+" --query encryption")
+}
+
+func azureLifecycle(_ context.Context, run *checkRun) Finding {
+	return couldNotCheck(CheckLifecycle,
+		"lifecycle management policies are a storage account setting that the blob API does not show",
+		"Microsoft.Storage/storageAccounts/managementPolicies/read",
+		"look by hand for rules that delete base blobs under the sub-path: az storage account management-policy show --account-name "+
+			shellQuote(run.a.Account)+" --resource-group <resource group>")
+}
+
+// azurePurge removes the probe's previous versions, which blob versioning
+// keeps after a delete. A soft-deleted copy cannot be removed before its
+// retention ends; the finding says so.
+func (run *checkRun) azurePurge(ctx context.Context, fullKey string) purgeResult {
+	var c *container.Client
+	if run.bucket == nil || !run.bucket.As(&c) {
+		return purgeResult{}
+	}
+	var res purgeResult
+	if p, err := run.azureProps(ctx); err == nil && p.DeleteRetentionPolicy != nil && valOrZero(p.DeleteRetentionPolicy.Enabled) {
+		res.Remark = "soft delete keeps a recoverable copy of it until its retention ends"
+	}
+	pager := c.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{Prefix: to.Ptr(fullKey), Include: container.ListBlobsInclude{Versions: true}})
+	left := 0
+	var lastErr error
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		switch checkErrKindOf(err) {
+		case kindUnsupported:
+			return res
+		case kindDenied:
+			res.Left, res.Permission = "its old versions could not be listed ("+errText(err)+")", dataPerms[address.Azure].list
+			return res
+		}
+		if err != nil {
+			res.Left = "its old versions could not be listed (" + errText(err) + ")"
+			return res
+		}
+		if page.Segment == nil {
+			continue
+		}
+		for _, item := range page.Segment.BlobItems {
+			if item == nil || valOrZero(item.Name) != fullKey || item.VersionID == nil {
+				continue
+			}
+			if err := deleteAzureVersion(ctx, c, fullKey, *item.VersionID); err != nil {
+				left++
+				lastErr = err
+			}
+		}
+	}
+	if left > 0 {
+		res.Left = remainText(left, "version") + " (" + errText(lastErr) + ")"
+		res.Permission = permIfDenied(lastErr, "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/deleteBlobVersion/action")
+	}
+	return res
+}
+
+func deleteAzureVersion(ctx context.Context, c *container.Client, name, version string) error {
+	bc, err := c.NewBlobClient(name).WithVersionID(version)
+	if err != nil {
+		return err
+	}
+	_, err = bc.Delete(ctx, nil)
+	if Code(err) == gcerrors.NotFound { // gone already
+		return nil
+	}
+	return err
+}
+
+// valOrZero dereferences the SDK's optional fields.
+func valOrZero[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

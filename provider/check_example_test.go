@@ -1,0 +1,31 @@
+package provider_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+
+	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
+)
+
+// Check a bucket before trusting it with data. On mem:// only the data
+// checks apply; on a real bucket every finding carries its fix.
+func ExampleCheck() {
+	a, err := address.Parse("mem://example-check/team-a")
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := provider.Check(context.Background(), a, provider.CheckOptions{})
+	if err != nil {
+		log.Fatal(err) // only when the check cannot run at all
+	}
+	for _, f := range r.Findings[:2] {
+		fmt.Println(f.Label(), f.Check)
+	}
+	fmt.Println("worst:", r.Worst())
+	// Output:
+	// ok reachable
+	// ok read-write-delete
+	// worst: ok
+}
