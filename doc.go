@@ -16,7 +16,10 @@
 //   - address parses and prints bucket addresses (s3://, cw://, gs://, az://,
 //     file://, mem://), with errors that name the field and the fix and never
 //     a secret.
+//   - provider opens an address as a gocloud *blob.Bucket rooted at its
+//     sub-path, with credentials from the address alone, and checks a
+//     bucket's settings (CORS, versioning, encryption, lifecycle, region).
 //
-// Later packages (provider, scope, presign, gc) are added as they are built;
+// Later packages (presign, gc) are added as they are built;
 // see the README for the state of each. The operator's command is cmd/byob.
 package byob
