@@ -1,0 +1,280 @@
+//go:build unix
+
+package scope
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/byobkit/byob/address"
+)
+
+// FileStore is a Store in one JSON file, for servers without a database of
+// their own and for tests. The file holds every team's address with its
+// credentials (a.URL()), so it is created with mode 0600 and FileStore
+// refuses to read one that other users may read or write.
+//
+// Writes replace the file atomically (a temporary file in the same
+// directory, fsync, rename, fsync of the directory), so a reader sees the
+// old or the new file, never a mix. Several processes may share the file:
+// every read-modify-write holds an exclusive flock(2) on "<path>.lock",
+// which is never deleted. The file store is for Unix systems.
+type FileStore struct {
+	path string
+	mu   sync.Mutex // one writer per process at a time; flock covers processes
+}
+
+// fileFormat is the file's JSON.
+type fileFormat struct {
+	Version int        `json:"version"`
+	Teams   []fileTeam `json:"teams"`
+}
+
+type fileTeam struct {
+	Team    string `json:"team"`
+	Storage string `json:"storage,omitempty"` // a.URL(), with credentials; "" = the instance's
+}
+
+const fileVersion = 1
+
+// OpenFileStore opens the store kept at path, reading it once to report a
+// broken or exposed file now rather than on the first request. The directory
+// must exist; the file is created by the first Create.
+func OpenFileStore(path string) (*FileStore, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, storeError("open file store", "cannot resolve the path", err)
+	}
+	dir, err := os.Stat(filepath.Dir(abs))
+	if err != nil || !dir.IsDir() {
+		return nil, &Error{Op: "open file store", Kind: ErrStore,
+			Detail: "the directory of " + quote(abs) + " does not exist", Fix: "create the directory first"}
+	}
+	s := &FileStore{path: abs}
+	if _, err := s.read(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the file's absolute path.
+func (s *FileStore) Path() string { return s.path }
+
+// Create implements Store.
+func (s *FileStore) Create(ctx context.Context, rec Record, validate func([]Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	recs, err := s.read()
+	if err != nil {
+		return err
+	}
+	if err := validate(recs); err != nil {
+		return err
+	}
+	for _, r := range recs {
+		if r.Team == rec.Team {
+			return existsError(rec.Team)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	recs = append(recs, rec.clone())
+	sortRecords(recs)
+	return s.write(recs)
+}
+
+// Get implements Store.
+func (s *FileStore) Get(ctx context.Context, team string) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	recs, err := s.read()
+	if err != nil {
+		return Record{}, err
+	}
+	for _, r := range recs {
+		if r.Team == team {
+			return r, nil
+		}
+	}
+	return Record{}, notFoundError(team)
+}
+
+// List implements Store.
+func (s *FileStore) List(ctx context.Context) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.read()
+}
+
+// lock takes the inter-process lock, polling so that ctx can end the wait.
+func (s *FileStore) lock(ctx context.Context) (unlock func(), err error) {
+	f, err := os.OpenFile(s.path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, storeError("lock file store", "cannot open the lock file", err)
+	}
+	fd := int(f.Fd())
+	for delay := time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		err := syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				_ = syscall.Flock(fd, syscall.LOCK_UN)
+				_ = f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) && !errors.Is(err, syscall.EINTR) {
+			_ = f.Close()
+			return nil, storeError("lock file store", "flock failed", err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			_ = f.Close()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// read loads every record; a missing file is an empty store.
+func (s *FileStore) read() ([]Record, error) {
+	f, err := os.Open(s.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, storeError("read file store", "cannot open the file", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, storeError("read file store", "cannot stat the file", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &Error{Op: "read file store", Kind: ErrStore, Detail: quote(s.path) + " is not a regular file"}
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, &Error{Op: "read file store", Kind: ErrStore,
+			Detail: quote(s.path) + " holds bucket credentials but other users may read or write it (mode " + strconv.FormatUint(uint64(perm), 8) + ")",
+			Fix:    "chmod 600 " + s.path}
+	}
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, storeError("read file store", "cannot read the file", err)
+	}
+	return s.decode(buf.Bytes())
+}
+
+// decode parses the file. Its errors never quote the file's content, which
+// holds secrets.
+func (s *FileStore) decode(data []byte) ([]Record, error) {
+	var ff fileFormat
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ff); err != nil {
+		return nil, s.corrupt("it is not a team store file (JSON object with version and teams)")
+	}
+	if ff.Version != fileVersion {
+		return nil, s.corrupt("its version is " + strconv.Itoa(ff.Version) + ", this byob reads version " + strconv.Itoa(fileVersion))
+	}
+	recs := make([]Record, 0, len(ff.Teams))
+	seen := make(map[string]bool, len(ff.Teams))
+	for i, t := range ff.Teams {
+		if err := checkTeamName(t.Team); err != nil || seen[t.Team] {
+			return nil, s.corrupt("entry " + strconv.Itoa(i+1) + " has a bad or repeated team name")
+		}
+		seen[t.Team] = true
+		rec := Record{Team: t.Team}
+		if t.Storage != "" {
+			a, err := address.Parse(t.Storage)
+			if err != nil { // address errors never contain a secret
+				return nil, &Error{Op: "read file store", Team: t.Team, Kind: ErrStore,
+					Detail: quote(s.path) + ": the team's stored address does not parse", Cause: err}
+			}
+			rec.Storage = a
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
+}
+
+func (s *FileStore) corrupt(problem string) error {
+	return &Error{Op: "read file store", Kind: ErrStore, Detail: quote(s.path) + ": " + problem,
+		Fix: "restore the file from a backup; byob never rewrites a file it cannot read"}
+}
+
+// write replaces the file atomically with recs. s.mu and the lock are held.
+func (s *FileStore) write(recs []Record) (err error) {
+	ff := fileFormat{Version: fileVersion, Teams: make([]fileTeam, len(recs))}
+	for i, r := range recs {
+		ff.Teams[i].Team = r.Team
+		if r.Storage != nil {
+			ff.Teams[i].Storage = r.Storage.URL()
+		}
+	}
+	data, err := json.MarshalIndent(ff, "", "  ")
+	if err != nil {
+		return storeError("write file store", "cannot encode the records", err)
+	}
+	dir := filepath.Dir(s.path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(s.path)+".tmp-*") // mode 0600
+	if err != nil {
+		return storeError("write file store", "cannot create a temporary file", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	_, err = tmp.Write(append(data, '\n'))
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), s.path)
+	}
+	if err != nil {
+		return storeError("write file store", "cannot replace the file", err)
+	}
+	return syncDir(dir)
+}
+
+// syncDir makes the rename durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return storeError("write file store", "cannot open the directory to sync it", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return storeError("write file store", "cannot sync the directory", err)
+	}
+	return nil
+}
+
+func storeError(op, detail string, cause error) error {
+	return &Error{Op: op, Kind: ErrStore, Detail: detail, Cause: cause}
+}
