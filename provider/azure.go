@@ -16,11 +16,10 @@ import (
 // server's identity through azidentity's default credential chain (which
 // resolves lazily: opening does no network I/O).
 //
-// Two faults of gocloud v0.47.0's azureblob show through (see the Azure
-// conformance test): an upload through Writer.Write that the service
-// refuses makes Writer.Close panic, and a 403 other than
-// AuthenticationFailed (Azurite's AuthorizationFailure, Azure's
-// AuthorizationPermissionMismatch) is left Unknown, which Code corrects.
+// The bucket is wrapped by guardAzure: gocloud v0.47.0's azureblob panics in
+// Writer.Close when an upload through Writer.Write is refused, and leaves a
+// 403 other than AuthenticationFailed (Azurite's AuthorizationFailure,
+// Azure's AuthorizationPermissionMismatch) Unknown. See azureguard.go.
 func openAzure(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, error) {
 	containerURL := a.EndpointURL() + "/" + a.Bucket
 	copts := &container.ClientOptions{}
@@ -51,5 +50,5 @@ func openAzure(ctx context.Context, a *address.Address, o Options) (*blob.Bucket
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
-	return b, nil
+	return guardAzure(b), nil
 }
