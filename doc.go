@@ -19,7 +19,10 @@
 //   - provider opens an address as a gocloud *blob.Bucket rooted at its
 //     sub-path, with credentials from the address alone, and checks a
 //     bucket's settings (CORS, versioning, encryption, lifecycle, region).
+//   - scope decides which bucket and sub-path serves a team or the
+//     instance, who may touch it, and that keys stay inside it; team
+//     storage is immutable and locations in one bucket never overlap.
 //
-// Later packages (presign, gc) are added as they are built;
+// The presign and gc packages are added as they are built;
 // see the README for the state of each. The operator's command is cmd/byob.
 package byob
