@@ -2,6 +2,8 @@ package address
 
 import (
 	"strings"
+
+	"github.com/byobkit/byob/internal/pct"
 )
 
 const upperhex = "0123456789ABCDEF"
@@ -62,25 +64,11 @@ func unescape(s string) (string, bool) {
 			b.WriteByte(c)
 			continue
 		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+		if i+2 >= len(s) || !pct.IsHex(s[i+1]) || !pct.IsHex(s[i+2]) {
 			return "", false
 		}
-		b.WriteByte(unhex(s[i+1])<<4 | unhex(s[i+2]))
+		b.WriteByte(pct.Unhex(s[i+1])<<4 | pct.Unhex(s[i+2]))
 		i += 2
 	}
 	return b.String(), true
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
@@ -19,16 +18,11 @@ import (
 // versitygw v1.8.0 answers these for the settings it does not implement.
 const (
 	vgwNotImplemented = "(NotImplemented: A header you provided implies functionality that is not implemented.); check this setting by hand"
-	vgwRegion         = "us-east-1"
+	vgwRegion         = testenv.S3Region
 )
 
 func checkS3Client(srv testenv.S3Server) *s3.Client {
-	return s3.New(s3.Options{
-		Region:       vgwRegion,
-		BaseEndpoint: aws.String("http://" + srv.Endpoint),
-		UsePathStyle: true,
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-	})
+	return srv.Client()
 }
 
 // newCheckS3Bucket creates an empty bucket with a random name, removed with

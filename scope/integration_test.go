@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
@@ -26,11 +25,7 @@ import (
 func TestTeamsOnRealS3(t *testing.T) {
 	srv := testenv.S3(t)
 	ctx := context.Background()
-	client := s3.New(s3.Options{
-		Region: "us-east-1", UsePathStyle: true,
-		BaseEndpoint: aws.String("http://" + srv.Endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-	})
+	client := srv.Client()
 	good, bare := uniqueBucket(t, "scope-good"), uniqueBucket(t, "scope-nocors")
 	for _, b := range []string{good, bare} {
 		if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/byobkit/byob/internal/pct"
+
 	"github.com/byobkit/byob/address"
 )
 
@@ -81,8 +83,8 @@ func (l *Location) CheckKey(key string) error {
 			return l.keyError(key, "the key contains a control character")
 		case c == '\\':
 			return l.keyError(key, "the key contains '\\'")
-		case c == '%' && i+2 < len(key) && isHex(key[i+1]) && isHex(key[i+2]):
-			if forbiddenEscape(unhex(key[i+1])<<4 | unhex(key[i+2])) {
+		case c == '%' && i+2 < len(key) && pct.IsHex(key[i+1]) && pct.IsHex(key[i+2]):
+			if forbiddenEscape(pct.Unhex(key[i+1])<<4 | pct.Unhex(key[i+2])) {
 				return l.keyError(key, "the key contains "+key[i:i+3]+", an escape for a character keys must not contain")
 			}
 			escapes = true
@@ -144,20 +146,6 @@ func (l *Location) checkSegment(key, seg string, last bool) error {
 // as %C0%AE for '.').
 func forbiddenEscape(b byte) bool {
 	return b < 0x20 || b >= 0x7f || b == '/' || b == '\\' || b == '.' || b == '%'
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 // keyError builds the refusal. The key is no secret, but it is quoted and

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/internal/testenv"
@@ -61,10 +60,7 @@ func TestCheckCommandOffline(t *testing.T) {
 
 func TestCheckCommandVersitygw(t *testing.T) {
 	srv := testenv.S3(t)
-	c := s3.New(s3.Options{
-		Region: "us-east-1", BaseEndpoint: aws.String("http://" + srv.Endpoint), UsePathStyle: true,
-		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, ""),
-	})
+	c := srv.Client()
 	addr := func(bucket, region string) string {
 		return "s3://" + url.QueryEscape(srv.AccessKey) + ":" + url.QueryEscape(srv.SecretKey) + "@" + srv.Endpoint + "/" + bucket + "/team?region=" + region
 	}
