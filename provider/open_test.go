@@ -209,29 +209,22 @@ func testPEMKey(t *testing.T) string {
 // team, against memblob.OpenBucket directly, side by side in one run.
 func BenchmarkOpen(b *testing.B) {
 	ctx := b.Context()
-	b.Run("provider.Open/mem", func(b *testing.B) {
-		a := &address.Address{Provider: address.Mem, Bucket: "bench", Path: "team/a"}
-		b.ReportAllocs()
-		for b.Loop() {
-			bk, err := provider.Open(ctx, a)
-			if err != nil {
-				b.Fatal(err)
+	openLoop := func(a *address.Address) func(*testing.B) {
+		return func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bk, err := provider.Open(ctx, a)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bk.Close()
 			}
-			bk.Close()
 		}
-	})
-	b.Run("provider.Open/s3-compatible", func(b *testing.B) {
-		// For scale: a network provider builds an SDK client (no I/O).
-		a := &address.Address{Provider: address.S3, Endpoint: "127.0.0.1:9", Bucket: "bkt", Path: "team/a", Region: "us-east-1", AccessKey: "ak", Secret: "sk"}
-		b.ReportAllocs()
-		for b.Loop() {
-			bk, err := provider.Open(ctx, a)
-			if err != nil {
-				b.Fatal(err)
-			}
-			bk.Close()
-		}
-	})
+	}
+	b.Run("provider.Open/mem", openLoop(&address.Address{Provider: address.Mem, Bucket: "bench", Path: "team/a"}))
+	// For scale: a network provider builds an SDK client (no I/O).
+	b.Run("provider.Open/s3-compatible", openLoop(&address.Address{Provider: address.S3, Endpoint: "127.0.0.1:9",
+		Bucket: "bkt", Path: "team/a", Region: "us-east-1", AccessKey: "ak", Secret: "sk"}))
 	b.Run("memblob.OpenBucket", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
