@@ -197,3 +197,34 @@ func noSecret(t testing.TB, text string, secrets ...string) {
 		}
 	}
 }
+
+func withOpen(open func(context.Context, *address.Address) (*blob.Bucket, error)) envOption {
+	return func(c *scope.Config) { c.Open = open }
+}
+
+// gatedOpen wraps an opener so that each call for the bucket named only
+// announces itself on entered and then waits for release (or for its
+// context to end). Other buckets open at once.
+type gatedOpen struct {
+	only    string
+	next    func(context.Context, *address.Address) (*blob.Bucket, error)
+	entered chan string
+	release chan struct{}
+}
+
+func newGatedOpen(only string, next func(context.Context, *address.Address) (*blob.Bucket, error)) *gatedOpen {
+	return &gatedOpen{only: only, next: next, entered: make(chan string, 64), release: make(chan struct{})}
+}
+
+func (g *gatedOpen) open(ctx context.Context, a *address.Address) (*blob.Bucket, error) {
+	if a.Bucket != g.only {
+		return g.next(ctx, a)
+	}
+	g.entered <- a.Bucket
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.next(ctx, a)
+}

@@ -50,6 +50,7 @@ type Registry struct {
 	closed  bool
 	teams   map[string]*Location // resolved teams: storage is immutable, so never stale
 	buckets map[string]*Location // locations by a.URL(): one open bucket per distinct address
+	opening map[string]*openCall // opens in flight, by a.URL()
 }
 
 // New checks cfg, checks that no stored team overlaps the instance's bucket
@@ -61,7 +62,7 @@ func New(ctx context.Context, cfg Config) (*Registry, error) {
 		return nil, err
 	}
 	cfg.SupportedStores = cloneAddresses(cfg.SupportedStores)
-	r := &Registry{cfg: cfg, teams: map[string]*Location{}, buckets: map[string]*Location{}}
+	r := &Registry{cfg: cfg, teams: map[string]*Location{}, buckets: map[string]*Location{}, opening: map[string]*openCall{}}
 	if cfg.Instance == nil {
 		return r, nil
 	}

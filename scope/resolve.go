@@ -75,17 +75,63 @@ func (r *Registry) resolve(ctx context.Context, team string) (*Location, error) 
 }
 
 // open returns the location for a, sharing the bucket of an address already
-// open. The bucket is opened outside the lock; a loser of a race closes its
-// copy.
+// open. Concurrent first look-ups of one address wait for a single Open
+// rather than racing: opening a cloud bucket may mean fetching credentials,
+// and "one open bucket per address" is a promise callers count on.
 func (r *Registry) open(ctx context.Context, s Scope, team string, a *address.Address) (*Location, error) {
 	const op = "open bucket"
 	url := a.URL()
-	r.mu.RLock()
-	l := r.buckets[url]
-	r.mu.RUnlock()
-	if l != nil {
-		return l, nil
+	for {
+		r.mu.Lock()
+		if r.closed {
+			r.mu.Unlock()
+			return nil, closedError(op, team)
+		}
+		if l := r.buckets[url]; l != nil {
+			r.mu.Unlock()
+			return l, nil
+		}
+		if c := r.opening[url]; c != nil {
+			r.mu.Unlock()
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return nil, &Error{Op: op, Team: team, Kind: ErrUnusable,
+					Detail: "gave up waiting for " + a.String() + " to open", Cause: ctx.Err()}
+			}
+			// The opener's own context may have ended its attempt; that is
+			// no reason to fail a caller whose context is still live.
+			if c.err != nil && (isContextError(c.err) && ctx.Err() == nil) {
+				continue
+			}
+			if c.err != nil {
+				return nil, c.err
+			}
+			return c.l, nil
+		}
+		c := &openCall{done: make(chan struct{})}
+		r.opening[url] = c
+		r.mu.Unlock()
+
+		c.l, c.err = r.openOnce(ctx, op, s, team, url, a)
+		r.mu.Lock()
+		delete(r.opening, url)
+		r.mu.Unlock()
+		close(c.done)
+		return c.l, c.err
 	}
+}
+
+// openCall is one Open in flight, shared by every caller that wants the
+// same address meanwhile.
+type openCall struct {
+	done chan struct{} // closed when l or err is set
+	l    *Location
+	err  error
+}
+
+// openOnce opens a's bucket and records its location.
+func (r *Registry) openOnce(ctx context.Context, op string, s Scope, team, url string, a *address.Address) (*Location, error) {
 	b, err := r.cfg.Open(ctx, a)
 	if err != nil {
 		return nil, &Error{Op: op, Team: team, Kind: ErrUnusable,
@@ -97,13 +143,13 @@ func (r *Registry) open(ctx context.Context, s Scope, team string, a *address.Ad
 		_ = b.Close()
 		return nil, closedError(op, team)
 	}
-	if l := r.buckets[url]; l != nil {
-		_ = b.Close()
-		return l, nil
-	}
-	l = newLocation(s, team, a, b)
+	l := newLocation(s, team, a, b)
 	r.buckets[url] = l
 	return l, nil
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Authorize is what a pre-signer consults before signing: it resolves team's
