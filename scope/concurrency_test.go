@@ -146,3 +146,27 @@ func (s *hookStore) Get(ctx context.Context, team string) (scope.Record, error) 
 	}
 	return rec, err
 }
+
+// TestCloseWhileOpening: a registry closed while a bucket is being opened
+// hands that caller ErrClosed, not a location over a bucket nobody will
+// close.
+func TestCloseWhileOpening(t *testing.T) {
+	cloud := newFakeCloud()
+	gate := newGatedOpen("omega-bkt", cloud.open)
+	e := newEnv(t, scope.Testing, "mem://instance", withOpen(gate.open))
+	e.create(t, "omega", "mem://omega-bkt")
+
+	leader := make(chan error, 1)
+	go func() {
+		_, err := e.reg.Location(context.Background(), "omega")
+		leader <- err
+	}()
+	<-gate.entered
+	if err := e.reg.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	close(gate.release)
+	wantKind(t, <-leader, scope.ErrClosed)
+	_, err := e.reg.Location(context.Background(), "omega")
+	wantKind(t, err, scope.ErrClosed)
+}
