@@ -113,7 +113,9 @@
 // Registry.Location resolves a team's location: after the first request for
 // a team it is a map look-up under a read lock, with no allocation, since
 // storage never changes. Buckets are opened once per distinct address and
-// shared; Registry.Close closes them. Location.Allow decides access: any
+// shared: concurrent first requests wait for one Open (each waiter still
+// honours its own context) rather than opening the bucket again.
+// Registry.Close closes them. Location.Allow decides access: any
 // user of the instance for an Instance location, members only for a Team
 // location. Registry.Authorize combines resolution, access and the key check:
 // it is what a pre-signer calls before signing.
