@@ -284,11 +284,22 @@ type guardWriter struct {
 // returns and the inner upload stops reading and commits nothing. When the
 // upload ends, the pipe is closed with its error, which later Writes
 // return.
+//
+// The inner upload runs under its own context, cancelled before any read
+// error reaches it. gocloud closes (commits) the inner writer even after a
+// failed read, and a driver such as memblob commits unless its context is
+// done; Go cancels a context's children in random order, so without this
+// the pipe could break before the inner writer's context is cancelled.
 func (w *guardWriter) upload(inner *blob.Bucket, key string, r io.Reader, pr *io.PipeReader, opts *blob.WriterOptions) {
 	defer close(w.done)
-	stop := context.AfterFunc(w.ctx, func() { pr.CloseWithError(w.ctx.Err()) })
+	ctx, abort := context.WithCancel(w.ctx)
+	defer abort()
+	stop := context.AfterFunc(w.ctx, func() {
+		abort()
+		pr.CloseWithError(w.ctx.Err())
+	})
 	defer stop()
-	w.err = inner.Upload(w.ctx, key, r, opts)
+	w.err = inner.Upload(ctx, key, &abortingReader{r: r, abort: abort}, opts)
 	if w.err != nil {
 		pr.CloseWithError(w.err)
 	} else {
@@ -334,4 +345,20 @@ type signalReader struct {
 func (s *signalReader) Read(p []byte) (int, error) {
 	s.first()
 	return s.r.Read(p)
+}
+
+// abortingReader cancels the inner upload's context before it hands on a
+// read error, so the inner writer sees the write aborted, and commits
+// nothing, whichever of the two it looks at first.
+type abortingReader struct {
+	r     io.Reader
+	abort context.CancelFunc
+}
+
+func (a *abortingReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err != nil && err != io.EOF {
+		a.abort()
+	}
+	return n, err
 }
