@@ -2,9 +2,6 @@ package provider
 
 import (
 	"context"
-	"io"
-	"net"
-	"strconv"
 	"testing"
 
 	"github.com/byobkit/byob/address"
@@ -12,33 +9,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// startCheckFakeGCS runs fake-gcs-server in-process on a loopback port,
-// told its own host so that the storage library's XML reads reach it.
-func startCheckFakeGCS(t *testing.T) (*fakestorage.Server, string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("reserve a port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	host := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port), PublicHost: host, Writer: io.Discard,
-	})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	return srv, host
-}
-
 // fake-gcs-server keeps versioning but no CORS, lifecycle or encryption
 // settings: the live run covers reachability, the probe (with noncurrent
 // generations to purge) and versioning; TestGCSBucketVerdicts covers the
 // rest on recorded attributes.
 func TestCheckFakeGCS(t *testing.T) {
-	srv, host := startCheckFakeGCS(t)
+	srv, host := StartFakeGCS(t)
 	corsFix := "echo '[{\"maxAgeSeconds\":3000,\"method\":[\"GET\",\"HEAD\",\"PUT\"],\"origin\":[\"*\"],\"responseHeader\":[\"Content-Type\",\"Content-MD5\",\"ETag\"]}]' > cors-policy.json\ngsutil cors set cors-policy.json gs://"
 	tests := []struct {
 		name       string

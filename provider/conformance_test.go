@@ -5,11 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -193,7 +190,7 @@ func createContainer(t *testing.T, srv testenv.AzuriteServer, name string) {
 }
 
 func TestConformanceGCS(t *testing.T) {
-	srv := startFakeGCS(t)
+	srv, _ := provider.StartFakeGCS(t)
 	bucket := uniqueName(t, "byob-conf")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	a := mustParse(t, "gs://"+bucket+"/team/a?endpoint="+url.QueryEscape(srv.URL()))
@@ -202,30 +199,6 @@ func TestConformanceGCS(t *testing.T) {
 	// accepts any credential, or none, so a wrong one cannot be refused.
 	h.WrongCredentialsSkip = "fake-gcs-server verifies no credentials, so a wrong one cannot fail"
 	conformance.Run(t, h)
-}
-
-// startFakeGCS runs fake-gcs-server in-process on a loopback port. The
-// port is chosen first so the server can be told its public host: the
-// storage library reads objects through the XML API at <endpoint>/<bucket>/
-// <object>, which the server answers only on that host.
-func startFakeGCS(t *testing.T) *fakestorage.Server {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("reserve a port: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", Host: "127.0.0.1", Port: uint16(port),
-		PublicHost: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
-		Writer:     io.Discard,
-	})
-	if err != nil {
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	t.Cleanup(srv.Stop)
-	return srv
 }
 
 // TestOpenUsesCallersHTTPClient: with WithHTTPClient, every network
@@ -248,7 +221,7 @@ func TestOpenUsesCallersHTTPClient(t *testing.T) {
 			return mustParse(t, "az://:"+url.QueryEscape(srv.Key)+"@"+srv.Account+"/"+name+"?endpoint="+url.QueryEscape(srv.Endpoint))
 		}},
 		{"GCS", func(t *testing.T) *address.Address {
-			srv := startFakeGCS(t)
+			srv, _ := provider.StartFakeGCS(t)
 			bucket := uniqueName(t, "byob-hc")
 			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 			return mustParse(t, "gs://"+bucket+"?endpoint="+url.QueryEscape(srv.URL()))
