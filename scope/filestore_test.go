@@ -72,6 +72,10 @@ func TestFileStoreRefusesExposedFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// WriteFile's mode passes through the umask (077 would make it 0600).
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, err := scope.OpenFileStore(path)
 	e := wantKind(t, err, scope.ErrStore)
 	if !strings.Contains(e.Fix, "chmod 600") {
