@@ -64,7 +64,7 @@ func TestCheckEmbeddedStores(t *testing.T) {
 			{Check: CheckReachable, Saw: `listed bucket "check-test-mem" under "team/a/"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted "team/a/.byob-check/<random>"; nothing left behind`},
 		}},
-		{"file directory that does not exist yet is created and checked", "file://" + filepath.ToSlash(dir) + "/new", []Finding{
+		{"file directory that does not exist yet is created and checked", fileURL(filepath.ToSlash(dir) + "/new"), []Finding{
 			{Check: CheckReachable, Saw: `listed directory "` + filepath.ToSlash(dir) + `/new"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted ".byob-check/<random>"; nothing left behind`},
 		}},
@@ -117,7 +117,7 @@ func TestCheckFileRemovesOnlyWhatTheProbeCreated(t *testing.T) {
 	}
 	// The address's directory is dir/team/new/sub: "new" and "sub" are
 	// created by Open, not by the probe, and stay.
-	a := checkAddr(t, "file://"+filepath.ToSlash(dir)+"/team/new/sub")
+	a := checkAddr(t, fileURL(filepath.ToSlash(dir)+"/team/new/sub"))
 	if _, err := Check(context.Background(), a, CheckOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -317,4 +317,10 @@ func TestProbeReportsPurgeResult(t *testing.T) {
 			}
 		})
 	}
+}
+
+// fileURL is the file:// address of dir, escaped, so that a temporary
+// directory with '%', '#' or '?' in its name still parses.
+func fileURL(dir string) string {
+	return (&address.Address{Provider: address.File, Bucket: dir}).URL()
 }

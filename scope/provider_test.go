@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
 	"github.com/byobkit/byob/scope"
 )
@@ -58,7 +59,7 @@ func TestProviderCheckBlocksUnusable(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := providerEnv(t, "mem://provider-check-instance")
-	_, err := reg.CreateTeam(context.Background(), "omega", mustParse(t, "file://"+notADir))
+	_, err := reg.CreateTeam(context.Background(), "omega", &address.Address{Provider: address.File, Bucket: filepath.ToSlash(notADir)})
 	wantKind(t, err, scope.ErrUnusable)
 	var re *scope.CheckReportError
 	if !errors.As(err, &re) || re.Report.Worst() != provider.SeverityError {
