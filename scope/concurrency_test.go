@@ -15,10 +15,7 @@ import (
 // opening the bucket again.
 func TestConcurrentFirstLookUpsOpenOnce(t *testing.T) {
 	ctx := context.Background()
-	cloud := newFakeCloud()
-	gate := newGatedOpen("omega-bkt", cloud.open)
-	e := newEnv(t, scope.Testing, "mem://instance", withOpen(gate.open))
-	e.create(t, "omega", "mem://omega-bkt/data")
+	e, cloud, gate := heldOmega(t, "mem://omega-bkt/data")
 
 	results := make(chan *scope.Location, 8)
 	errs := make(chan error, 8)
@@ -67,17 +64,10 @@ func TestConcurrentFirstLookUpsOpenOnce(t *testing.T) {
 // returns when its own context ends, with an error that says so, and the
 // Open it waited for still completes for everyone else.
 func TestWaiterGivesUpWithItsContext(t *testing.T) {
-	cloud := newFakeCloud()
-	gate := newGatedOpen("omega-bkt", cloud.open)
 	store := &hookStore{Store: scope.NewMemStore()}
-	e := newEnv(t, scope.Testing, "mem://instance", withOpen(gate.open), withStore(store))
-	e.create(t, "omega", "mem://omega-bkt")
+	e, cloud, gate := heldOmega(t, "mem://omega-bkt", withStore(store))
 
-	leader := make(chan error, 1)
-	go func() {
-		_, err := e.reg.Location(context.Background(), "omega")
-		leader <- err
-	}()
+	leader := lookUpInBackground(context.Background(), e)
 	<-gate.entered
 	// Cancel only once the store has been read, so that what ends the
 	// call is the wait for the Open, not the store.
@@ -102,23 +92,12 @@ func TestWaiterGivesUpWithItsContext(t *testing.T) {
 // context is not a verdict on the bucket; a waiter whose context is live
 // opens the bucket itself.
 func TestWaiterRetriesWhenTheOpenerGaveUp(t *testing.T) {
-	cloud := newFakeCloud()
-	gate := newGatedOpen("omega-bkt", cloud.open)
-	e := newEnv(t, scope.Testing, "mem://instance", withOpen(gate.open))
-	e.create(t, "omega", "mem://omega-bkt")
+	e, cloud, gate := heldOmega(t, "mem://omega-bkt")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	leader := make(chan error, 1)
-	go func() {
-		_, err := e.reg.Location(ctx, "omega")
-		leader <- err
-	}()
+	leader := lookUpInBackground(ctx, e)
 	<-gate.entered
-	waiter := make(chan error, 1)
-	go func() {
-		_, err := e.reg.Location(context.Background(), "omega")
-		waiter <- err
-	}()
+	waiter := lookUpInBackground(context.Background(), e)
 	cancel()
 	if err := <-leader; !errors.Is(err, context.Canceled) {
 		t.Fatalf("leader error = %v, want context.Canceled", err)
@@ -151,16 +130,9 @@ func (s *hookStore) Get(ctx context.Context, team string) (scope.Record, error) 
 // hands that caller ErrClosed, not a location over a bucket nobody will
 // close.
 func TestCloseWhileOpening(t *testing.T) {
-	cloud := newFakeCloud()
-	gate := newGatedOpen("omega-bkt", cloud.open)
-	e := newEnv(t, scope.Testing, "mem://instance", withOpen(gate.open))
-	e.create(t, "omega", "mem://omega-bkt")
+	e, _, gate := heldOmega(t, "mem://omega-bkt")
 
-	leader := make(chan error, 1)
-	go func() {
-		_, err := e.reg.Location(context.Background(), "omega")
-		leader <- err
-	}()
+	leader := lookUpInBackground(context.Background(), e)
 	<-gate.entered
 	if err := e.reg.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -169,4 +141,26 @@ func TestCloseWhileOpening(t *testing.T) {
 	wantKind(t, <-leader, scope.ErrClosed)
 	_, err := e.reg.Location(context.Background(), "omega")
 	wantKind(t, err, scope.ErrClosed)
+}
+
+// heldOmega is a registry whose team omega, stored at storage (a bucket
+// named omega-bkt), opens only when the returned gate releases it.
+func heldOmega(t *testing.T, storage string, opts ...envOption) (*env, *fakeCloud, *gatedOpen) {
+	t.Helper()
+	cloud := newFakeCloud()
+	gate := newGatedOpen("omega-bkt", cloud.open)
+	e := newEnv(t, scope.Testing, "mem://instance", append(opts, withOpen(gate.open))...)
+	e.create(t, "omega", storage)
+	return e, cloud, gate
+}
+
+// lookUpInBackground resolves omega on its own goroutine and sends the
+// error.
+func lookUpInBackground(ctx context.Context, e *env) <-chan error {
+	errc := make(chan error, 1)
+	go func() {
+		_, err := e.reg.Location(ctx, "omega")
+		errc <- err
+	}()
+	return errc
 }

@@ -99,15 +99,15 @@ func (r *Registry) open(ctx context.Context, s Scope, team string, a *address.Ad
 				return nil, &Error{Op: op, Team: team, Kind: ErrUnusable,
 					Detail: "gave up waiting for " + a.String() + " to open", Cause: ctx.Err()}
 			}
-			// The opener's own context may have ended its attempt; that is
-			// no reason to fail a caller whose context is still live.
-			if c.err != nil && (isContextError(c.err) && ctx.Err() == nil) {
+			switch {
+			case c.err == nil:
+				return c.l, nil
+			case isContextError(c.err) && ctx.Err() == nil:
+				// The opener's own context ended its attempt: no reason
+				// to fail a caller whose context is still live.
 				continue
 			}
-			if c.err != nil {
-				return nil, c.err
-			}
-			return c.l, nil
+			return nil, c.err
 		}
 		c := &openCall{done: make(chan struct{})}
 		r.opening[url] = c
