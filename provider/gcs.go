@@ -127,7 +127,9 @@ func gcsClientOptions(a *address.Address, o Options) ([]option.ClientOption, err
 		hopts.BaseRoundTripper = http.DefaultTransport
 	}
 	if !noAuth {
-		do := &credentials.DetectOptions{Scopes: []string{gcsScope}}
+		// The token endpoint is reached through the caller's client too, so
+		// that a proxy (or a test's echo server) sees every request.
+		do := &credentials.DetectOptions{Scopes: []string{gcsScope}, Client: o.HTTPClient}
 		var creds *auth.Credentials
 		if saJSON != nil {
 			creds, err = credentials.NewCredentialsFromJSON(credentials.ServiceAccount, saJSON, do)
