@@ -188,7 +188,7 @@ func (a *Address) format(redact bool) string {
 	}
 	switch a.Provider {
 	case File:
-		b.WriteString(escapePath(a.Bucket))
+		b.WriteString(escapeDir(a.Bucket))
 		return b.String()
 	case Mem:
 		b.WriteString(escapeSegment(a.Bucket))

@@ -47,8 +47,14 @@ func keepByte(c byte, keep string) bool {
 // '+' and '=' are common in base64 keys and survive userinfo unencoded.
 func escapeUserinfo(s string) string { return escape(s, "+=") }
 func escapeSegment(s string) string  { return escape(s, "") }
-func escapePath(s string) string     { return escape(s, "/+=@:") }
-func escapeQuery(s string) string    { return escape(s, "/:") }
+
+// '@' is encoded in paths: Parse refuses an unencoded '@' after the host.
+func escapePath(s string) string { return escape(s, "/+=:") }
+
+// escapeDir escapes a file:// directory, which has no credentials and so no
+// ambiguous '@'.
+func escapeDir(s string) string   { return escape(s, "/+=@:") }
+func escapeQuery(s string) string { return escape(s, "/:") }
 
 // unescape decodes %XX sequences; '+' stays '+'. ok is false on a malformed
 // escape.

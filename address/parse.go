@@ -141,10 +141,18 @@ func split(p Provider, rest string) (*raw, error) {
 		authEnd = len(rest)
 	}
 	authority, after := rest[:authEnd], rest[authEnd:]
-	if !strings.Contains(authority, "@") && strings.Contains(after, "@") && strings.Contains(authority, ":") {
-		c := string(rest[authEnd])
-		return nil, newErr(ErrSyntax, FieldSecret, "the key contains an unencoded '"+c+"'",
-			"percent-encode the key: write '/' as %2F, '?' as %3F, '#' as %23 and '@' as %40")
+	if strings.Contains(after, "@") {
+		// A '@' after the host could end credentials that hold an unencoded
+		// '/', '?' or '#' (the host cannot hold '@'), so where the address
+		// splits is a guess: refuse it, and quote nothing, since any part
+		// of the input may be part of a key.
+		if !strings.Contains(authority, "@") && strings.Contains(authority, ":") {
+			c := string(rest[authEnd])
+			return nil, newErr(ErrSyntax, FieldSecret, "the key contains an unencoded '"+c+"'",
+				"percent-encode the key: write '/' as %2F, '?' as %3F, '#' as %23 and '@' as %40")
+		}
+		return nil, newErr(ErrSyntax, FieldSecret, "an unencoded '@' follows the host, so part of the address may be a key",
+			"write '@' as %40 (in keys and in paths); percent-encode '/', '?' and '#' in keys")
 	}
 	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		r.hasUserinfo = true
@@ -171,9 +179,10 @@ func split(p Provider, rest string) (*raw, error) {
 			return nil, newErr(ErrSyntax, FieldQuery, "the query contains a second '?'",
 				"separate query parameters with '&', as in ?region=us-east-1&tls=true")
 		}
-		// A name is only quoted when no '@' follows the host: otherwise the
-		// "query" may be the tail of a mis-split key.
-		params, err := parseQuery(query, !strings.Contains(after, "@"))
+		// No '@' follows the host (see above), so the query is not the tail
+		// of a key, unless the address has no '@' at all and the
+		// "host" is really "<key>:<secret>": then no name is quoted.
+		params, err := parseQuery(query, r.hasUserinfo || plausibleHost(authority))
 		if err != nil {
 			return nil, err
 		}
@@ -185,6 +194,25 @@ func split(p Provider, rest string) (*raw, error) {
 	}
 	r.segs = segs
 	return r, nil
+}
+
+// plausibleHost reports whether an authority without '@' reads as a host
+// with at most a numeric port (or a bracketed IPv6 address), rather than as
+// "<key>:<secret>" whose '@' and host were forgotten.
+func plausibleHost(authority string) bool {
+	if strings.HasPrefix(authority, "[") {
+		return true
+	}
+	_, port, ok := strings.Cut(authority, ":")
+	if !ok {
+		return true
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 var knownParams = []string{"region", "tls", "endpoint"}
