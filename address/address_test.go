@@ -1,9 +1,8 @@
 package address_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -24,11 +23,11 @@ var (
 	testPEM string
 )
 
-// pemKey returns a freshly generated PKCS#8 PEM private key, the shape of a
-// service account's private_key.
+// pemKey returns a freshly generated PKCS#8 PEM RSA private key, the shape
+// of a service account's private_key.
 func pemKey(t testing.TB) string {
 	keyOnce.Do(func() {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package address
 
 import (
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
@@ -552,9 +553,8 @@ func (a *Address) fillGCS(r *raw) error {
 	if key == "" {
 		return newErr(ErrMissing, FieldSecret, "the private key is empty", "put the URL-encoded private key after the e-mail and ':'")
 	}
-	if !isPEMPrivateKey(key) {
-		return newErr(ErrInvalid, FieldSecret, "the private key is not a PEM private key",
-			"copy private_key from the service account's JSON key file (it starts -----BEGIN PRIVATE KEY-----) and URL-encode it")
+	if err := checkPEMPrivateKey(key); err != nil {
+		return err
 	}
 	a.AccessKey, a.Secret = r.user, key
 	return nil
@@ -841,20 +841,35 @@ func normalizePEM(s string) string {
 	return pemPlusFixes.Replace(strings.ReplaceAll(s, `\n`, "\n"))
 }
 
-func isPEMPrivateKey(s string) bool {
+// keyFix says what to paste; it is the fix of every private-key error.
+const keyFix = "copy private_key from the service account's JSON key file (an RSA key; it starts -----BEGIN PRIVATE KEY-----) and URL-encode it"
+
+// checkPEMPrivateKey accepts an RSA private key in PEM, PKCS#8 or PKCS#1:
+// service account keys are RSA, and Google's signer (RS256) takes no other,
+// so any other key would pass Open and fail at first use.
+func checkPEMPrivateKey(s string) error {
+	notPEM := newErr(ErrInvalid, FieldSecret, "the private key is not a PEM private key", keyFix)
 	block, _ := pem.Decode([]byte(s))
 	if block == nil {
-		return false
+		return notPEM
 	}
 	switch block.Type {
 	case "PRIVATE KEY":
-		_, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		return err == nil
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return notPEM
+		}
+		if _, ok := k.(*rsa.PrivateKey); !ok {
+			return newErr(ErrInvalid, FieldSecret, "the private key is not an RSA key (service account keys are RSA)", keyFix)
+		}
+		return nil
 	case "RSA PRIVATE KEY":
-		_, err := x509.ParsePKCS1PrivateKey(block.Bytes)
-		return err == nil
+		if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+			return notPEM
+		}
+		return nil
 	}
-	return false
+	return notPEM
 }
 
 func contains(list []string, s string) bool {
