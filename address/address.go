@@ -13,7 +13,16 @@
 // Parse and URL round-trip; String prints the same canonical form with every
 // secret replaced by REDACTED, and is what fmt, log/slog and encoding/json
 // print for an Address. Errors are *Error values that name the field at fault
-// and the fix, and never contain a secret.
+// and the fix, and never contain a secret, nor any other part of the input
+// that could be one. An unencoded '@' after the host is refused: it could
+// end a key that holds a '/', so where the address splits would be a guess.
+//
+// Parse spells each address one way: host names in lowercase without a
+// trailing '.', no default port, IPv6 in its short form, and no endpoint=
+// for the provider's own. ServiceID and BucketID name the service and the
+// bucket an address reaches, whatever its spelling and credentials, and
+// SameLocation compares two addresses by them; Validate holds an Address
+// built by hand to Parse's rules.
 //
 // Provider-specific rules (addressing style, TLS, region) are data: see
 // Flavor and Rules.
@@ -219,6 +228,12 @@ func (a *Address) format(redact bool) string {
 			}
 		} else {
 			b.WriteString(a.Endpoint)
+			if !a.HasCredentials() && !isEndpointHost(a.Endpoint) {
+				// s3://minio.example/bkt would read as AWS's bucket
+				// "minio.example": the port says it is an endpoint.
+				b.WriteByte(':')
+				b.WriteString(defaultPort(a.TLS))
+			}
 			b.WriteByte('/')
 		}
 		b.WriteString(a.Bucket)

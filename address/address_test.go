@@ -74,9 +74,9 @@ func TestParseValid(t *testing.T) {
 		{"MinIO from the operator's vectors, plain HTTP",
 			"s3://minio:minio123@minio.local:9000/my-bucket/team/prefix?region=us-east-1",
 			address.Address{Provider: "s3", Endpoint: "minio.local:9000", Bucket: "my-bucket", Path: "team/prefix", Region: "us-east-1", AccessKey: "minio", Secret: "minio123"}},
-		{"S3-compatible with TLS",
+		{"S3-compatible with TLS, the default port dropped",
 			"s3://access:secret@s3.example.com:443/my-bucket?region=auto&tls=true",
-			address.Address{Provider: "s3", Endpoint: "s3.example.com:443", Bucket: "my-bucket", Region: "auto", TLS: true, AccessKey: "access", Secret: "secret"}},
+			address.Address{Provider: "s3", Endpoint: "s3.example.com", Bucket: "my-bucket", Region: "auto", TLS: true, AccessKey: "access", Secret: "secret"}},
 		{"S3-compatible by IP, host lowercased, '+' and '=' survive",
 			"s3://ak:a+b=c@127.0.0.1:7070/bkt?region=us-east-1&tls=false",
 			address.Address{Provider: "s3", Endpoint: "127.0.0.1:7070", Bucket: "bkt", Region: "us-east-1", AccessKey: "ak", Secret: "a+b=c"}},
@@ -162,6 +162,9 @@ func TestParseValid(t *testing.T) {
 			}
 			if diff := cmp.Diff(*got, *again); diff != "" {
 				t.Errorf("round trip mismatch (-first +second):\n%s", diff)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("Validate() of a parsed address = %v", err)
 			}
 			if got.Secret != "" && strings.Contains(got.String(), got.Secret) {
 				t.Errorf("String() contains the secret")

@@ -54,7 +54,7 @@ func escapePath(s string) string { return escape(s, "/+=:") }
 // escapeDir escapes a file:// directory, which has no credentials and so no
 // ambiguous '@'.
 func escapeDir(s string) string   { return escape(s, "/+=@:") }
-func escapeQuery(s string) string { return escape(s, "/:") }
+func escapeQuery(s string) string { return escape(s, "/:[]") } // [] for an IPv6 endpoint=
 
 // unescape decodes %XX sequences; '+' stays '+'. ok is false on a malformed
 // escape.

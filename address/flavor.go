@@ -1,7 +1,5 @@
 package address
 
-import "strings"
-
 // Flavor is the kind of service an address points at, finer than Provider:
 // AWS S3 and an S3-compatible store share the "s3" scheme but differ in
 // addressing style, TLS and region rules, and CoreWeave's two endpoints differ
@@ -109,13 +107,15 @@ var endpointFlavors = []struct {
 	{"coreweave.com", FlavorCoreWeave},
 }
 
-// s3Flavor returns the flavor of an S3-protocol endpoint host ("" = AWS default).
+// s3Flavor returns the flavor of an S3-protocol endpoint host[:port] ("" =
+// AWS default). Neither the port nor the case of the name matters.
 func s3Flavor(host string) Flavor {
 	if host == "" {
 		return FlavorAWS
 	}
+	h := bareHost(host)
 	for _, e := range endpointFlavors {
-		if host == e.suffix || strings.HasSuffix(host, "."+e.suffix) {
+		if inDomain(h, e.suffix) {
 			return e.flavor
 		}
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 // FuzzParse checks, for any input: Parse never panics; whatever parses
-// round-trips through URL(); String() never shows the secret; and an error is
+// round-trips through URL() and validates; String() never shows the secret; and an error is
 // an *address.Error that quotes no part of the credentials the input held.
 // Seeds live in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
@@ -38,6 +38,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if *again != *a {
 			t.Fatalf("round trip changed the address:\n first %#v\nsecond %#v", a, again)
+		}
+		if err := a.Validate(); err != nil {
+			t.Fatalf("Validate() of a parsed address: %v", err)
 		}
 		if a.Secret != "" {
 			noCreds := *a

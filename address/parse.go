@@ -5,9 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
-	"net/netip"
 	"path"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -399,9 +397,11 @@ func (a *Address) fillS3(r *raw) error {
 	vhostForm := false
 	switch {
 	case r.hasUserinfo || isEndpointHost(host):
-		if err := checkEndpoint(host); err != nil {
+		canon, err := normEndpoint(host)
+		if err != nil {
 			return err
 		}
+		host = canon
 		if a.Provider == CoreWeave {
 			if b, ep, ok := cutCoreWeaveBucket(host); ok {
 				host, vhostForm = ep, true
@@ -437,6 +437,9 @@ func (a *Address) fillS3(r *raw) error {
 	if err := a.fillTLS(rules.TLS, r.params["tls"], vhostForm); err != nil {
 		return err
 	}
+	// URL() writes the port again where the endpoint would otherwise read
+	// as a bucket (no credentials, a plain host name).
+	a.Endpoint = dropDefaultPort(a.Endpoint, a.TLS)
 	return a.fillRegion(flavor, rules.Region, r.params["region"])
 }
 
@@ -583,6 +586,11 @@ func (a *Address) fillAzure(r *raw) error {
 	if err := a.fillEndpointParam(r.params["endpoint"]); err != nil {
 		return err
 	}
+	if h := bareHost(a.Endpoint); inDomain(h, FlavorAzure.Rules().DefaultHost) && !ownHost(FlavorAzure, h, a.Account) {
+		// Requests would reach another account's storage than the one named.
+		return newErr(ErrConflict, FieldEndpoint, "endpoint= names another storage account than the address",
+			"remove endpoint= (the account's own endpoint is the default), or name the same account in both")
+	}
 	if !r.hasUserinfo {
 		return nil
 	}
@@ -615,132 +623,16 @@ func (a *Address) fillEndpointParam(v string) error {
 	case strings.ContainsAny(hostport, "/?#@"):
 		return newErr(ErrInvalid, FieldEndpoint, "endpoint= names a host and port only", "write endpoint=<scheme>://<host[:port]>, with no path")
 	}
-	host := strings.ToLower(hostport)
-	if err := checkEndpoint(host); err != nil {
+	host, err := normEndpoint(hostport)
+	if err != nil {
 		return err
 	}
-	a.Endpoint = host
 	a.TLS = scheme == "https"
-	return nil
-}
-
-// isEndpointHost reports whether a credential-less s3:// host is an endpoint
-// rather than a bucket: it has a port, is an IP address, or belongs to a
-// known service.
-func isEndpointHost(host string) bool {
-	if strings.Contains(host, ":") || isLoopbackOrIP(host) {
-		return true
-	}
-	for _, e := range endpointFlavors {
-		if host == e.suffix || strings.HasSuffix(host, "."+e.suffix) {
-			return true
-		}
-	}
-	return false
-}
-
-// cutCoreWeaveBucket splits "<bucket>.cwobject.com" (the documentation's
-// short form) into bucket and endpoint.
-func cutCoreWeaveBucket(host string) (bucket, endpoint string, ok bool) {
-	for _, ep := range []string{"cwobject.com", "cwlota.com"} {
-		if b, found := strings.CutSuffix(host, "."+ep); found && b != "" && !strings.Contains(b, ".") {
-			return b, ep, true
-		}
-	}
-	return "", "", false
-}
-
-func checkEndpoint(hostport string) error {
-	if hostport == "http:" || hostport == "https:" {
-		return newErr(ErrSyntax, FieldEndpoint, "the endpoint must not carry a scheme",
-			"write the endpoint as host[:port] and add tls=true for HTTPS")
-	}
-	host, port := hostport, ""
-	if strings.HasPrefix(hostport, "[") {
-		end := strings.IndexByte(hostport, ']')
-		if end < 0 {
-			return newErr(ErrInvalid, FieldEndpoint, "the IPv6 address has no closing ']'", "write [addr]:port")
-		}
-		host, port = hostport[1:end], strings.TrimPrefix(hostport[end+1:], ":")
-		if _, err := netip.ParseAddr(host); err != nil || !strings.Contains(host, ":") {
-			return newErr(ErrInvalid, FieldEndpoint, "the bracketed host is not an IPv6 address", "write [addr]:port")
-		}
-		if hostport[end+1:] != "" && !strings.HasPrefix(hostport[end+1:], ":") {
-			return newErr(ErrInvalid, FieldEndpoint, "the endpoint has text after ']'", "write [addr]:port")
-		}
-	} else if h, pt, ok := strings.Cut(hostport, ":"); ok {
-		host, port = h, pt
-		if port == "" {
-			return newErr(ErrInvalid, FieldEndpoint, "the endpoint has ':' but no port", "write host:port, or remove ':'")
-		}
-	}
-	if port != "" {
-		n, err := strconv.Atoi(port)
-		if err != nil || n < 1 || n > 65535 || port[0] == '0' {
-			return newErr(ErrInvalid, FieldEndpoint, "the port must be a number from 1 to 65535",
-				"write host:port; if a key contains '/', '?' or '#', percent-encode it")
-		}
-	}
-	if host == "" {
-		return newErr(ErrMissing, FieldEndpoint, "the endpoint is empty", "write <accessKey>:<secretKey>@<host[:port]>/<bucket>")
-	}
-	if strings.HasPrefix(hostport, "[") {
-		return nil
-	}
-	for _, label := range strings.Split(host, ".") {
-		if label == "" || len(label) > 63 {
-			return newErr(ErrInvalid, FieldEndpoint, "the host name has an empty or over-long label", "write a host name such as minio.example.com")
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return newErr(ErrInvalid, FieldEndpoint, "the host name may contain only letters, digits, '-', '_' and '.'",
-					"write a host name such as minio.example.com; if a key contains '/', '?' or '#', percent-encode it")
-			}
-		}
+	a.Endpoint = dropDefaultPort(host, a.TLS)
+	if a.TLS && ownHost(a.Flavor(), a.Endpoint, a.Account) {
+		a.Endpoint = "" // the provider's own service, spelled out
 	}
 	return nil
-}
-
-func isLoopbackOrIP(hostport string) bool {
-	host := hostport
-	if strings.HasPrefix(host, "[") {
-		if end := strings.IndexByte(host, ']'); end > 0 {
-			host = host[1:end]
-		}
-	} else if h, _, ok := strings.Cut(host, ":"); ok {
-		host = h
-	}
-	if host == "localhost" {
-		return true
-	}
-	_, err := netip.ParseAddr(host)
-	return err == nil
-}
-
-// awsEndpointRegion derives the region from an AWS endpoint's name:
-// s3.<r>.amazonaws.com, s3-<r>.amazonaws.com, s3.dualstack.<r>.amazonaws.com.
-// The global s3.amazonaws.com names none.
-func awsEndpointRegion(host string) string {
-	host, _, _ = strings.Cut(host, ":")
-	h, ok := strings.CutSuffix(host, ".amazonaws.com")
-	if !ok {
-		if h, ok = strings.CutSuffix(host, ".amazonaws.com.cn"); !ok {
-			return ""
-		}
-	}
-	labels := strings.Split(h, ".")
-	var r string
-	switch {
-	case len(labels) >= 2 && (labels[0] == "s3" || labels[0] == "s3-fips"):
-		r = labels[len(labels)-1]
-	case len(labels) == 1 && strings.HasPrefix(labels[0], "s3-"):
-		r = labels[0][3:]
-	}
-	if checkAWSRegion(r) != nil {
-		return ""
-	}
-	return r
 }
 
 func checkRegion(flavor Flavor, r string) error {
