@@ -1,10 +1,6 @@
 package address
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"path"
 	"strings"
 	"unicode/utf8"
@@ -447,17 +443,8 @@ func (a *Address) fillS3Credentials(r *raw) error {
 	if !r.hasUserinfo {
 		return nil
 	}
-	if r.user == "" {
-		return newErr(ErrMissing, FieldAccessKey, "the access key is empty", "write <accessKey>:<secretKey>@ before the endpoint")
-	}
-	if r.pass == "" {
-		return newErr(ErrMissing, FieldSecret, "the secret key is empty", "write <accessKey>:<secretKey>@ before the endpoint")
-	}
-	if !printable(r.user) {
-		return newErr(ErrInvalid, FieldAccessKey, "the access key contains white space or a control character", "copy the access key id exactly")
-	}
-	if !printable(r.pass) {
-		return newErr(ErrInvalid, FieldSecret, "the secret key contains white space or a control character", "copy the secret key exactly")
+	if err := checkS3Credentials(r.user, r.pass); err != nil {
+		return err
 	}
 	a.AccessKey, a.Secret = r.user, r.pass
 	return nil
@@ -548,15 +535,8 @@ func (a *Address) fillGCS(r *raw) error {
 	if !r.hasUserinfo {
 		return nil
 	}
-	if !isEmail(r.user) {
-		return newErr(ErrInvalid, FieldAccessKey, "the user part must be the service account's e-mail",
-			"write gs://<name>%40<project>.iam.gserviceaccount.com:<urlEncodedPrivateKey>@<bucket>")
-	}
 	key := normalizePEM(r.pass)
-	if key == "" {
-		return newErr(ErrMissing, FieldSecret, "the private key is empty", "put the URL-encoded private key after the e-mail and ':'")
-	}
-	if err := checkPEMPrivateKey(key); err != nil {
+	if err := checkGCSCredentials(r.user, key); err != nil {
 		return err
 	}
 	a.AccessKey, a.Secret = r.user, key
@@ -594,17 +574,11 @@ func (a *Address) fillAzure(r *raw) error {
 	if !r.hasUserinfo {
 		return nil
 	}
-	switch {
-	case r.user != "" && r.pass == "":
+	if r.user != "" && r.pass == "" {
 		return newErr(ErrSyntax, FieldSecret, "the account key must follow a ':'", "write az://:<accountKey>@<account>/<container>")
-	case r.user != "":
-		return newErr(ErrInvalid, FieldAccessKey, "Azure addresses have no user name before the key", "write az://:<accountKey>@<account>/<container>")
-	case r.pass == "":
-		return newErr(ErrMissing, FieldSecret, "the account key is empty", "write az://:<accountKey>@<account>/<container>")
 	}
-	if _, err := base64.StdEncoding.DecodeString(r.pass); err != nil {
-		return newErr(ErrInvalid, FieldSecret, "the account key is not base64",
-			"copy key1 or key2 from the storage account's access keys; write its '/' as %2F")
+	if err := checkAzureCredentials(r.user, r.pass); err != nil {
+		return err
 	}
 	a.Secret = r.pass
 	return nil
@@ -713,55 +687,6 @@ func printable(s string) bool {
 		}
 	}
 	return true
-}
-
-func isEmail(s string) bool {
-	local, domain, ok := strings.Cut(s, "@")
-	return ok && local != "" && strings.Contains(domain, ".") && !strings.ContainsAny(domain, "@ ") && printable(s)
-}
-
-// pemPlusFixes undoes form-encoding ('+' for space) in PEM armour lines; the
-// base64 body's own '+' must stay.
-var pemPlusFixes = strings.NewReplacer(
-	"BEGIN+PRIVATE+KEY", "BEGIN PRIVATE KEY", "END+PRIVATE+KEY", "END PRIVATE KEY",
-	"BEGIN+RSA+PRIVATE+KEY", "BEGIN RSA PRIVATE KEY", "END+RSA+PRIVATE+KEY", "END RSA PRIVATE KEY",
-)
-
-// normalizePEM accepts the private key as people paste it: with JSON-style
-// "\n" escapes (private_key copied from the key file) or form-encoded.
-func normalizePEM(s string) string {
-	return pemPlusFixes.Replace(strings.ReplaceAll(s, `\n`, "\n"))
-}
-
-// keyFix says what to paste; it is the fix of every private-key error.
-const keyFix = "copy private_key from the service account's JSON key file (an RSA key; it starts -----BEGIN PRIVATE KEY-----) and URL-encode it"
-
-// checkPEMPrivateKey accepts an RSA private key in PEM, PKCS#8 or PKCS#1:
-// service account keys are RSA, and Google's signer (RS256) takes no other,
-// so any other key would pass Open and fail at first use.
-func checkPEMPrivateKey(s string) error {
-	notPEM := newErr(ErrInvalid, FieldSecret, "the private key is not a PEM private key", keyFix)
-	block, _ := pem.Decode([]byte(s))
-	if block == nil {
-		return notPEM
-	}
-	switch block.Type {
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if err != nil {
-			return notPEM
-		}
-		if _, ok := k.(*rsa.PrivateKey); !ok {
-			return newErr(ErrInvalid, FieldSecret, "the private key is not an RSA key (service account keys are RSA)", keyFix)
-		}
-		return nil
-	case "RSA PRIVATE KEY":
-		if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
-			return notPEM
-		}
-		return nil
-	}
-	return notPEM
 }
 
 func contains(list []string, s string) bool {
