@@ -1,31 +1,3 @@
-// Package address parses and prints byob bucket addresses.
-//
-// An address names one bucket (an Azure container), an optional sub-path
-// inside it, and how to reach it:
-//
-//	s3://<accessKey>:<secretKey>@<endpoint>/<bucket>[/<sub-path>]?region=<r>[&tls=true]
-//	cw://<accessKey>:<secretKey>@cwobject.com/<bucket>?region=<zone>&tls=true
-//	gs://<serviceAccountEmail>:<urlEncodedPrivateKey>@<bucket>[/<sub-path>]
-//	az://:<urlEncodedAccountKey>@<account>/<container>[/<sub-path>]
-//	s3://<bucket>, gs://<bucket>, az://<account>/<container>  (the server's ambient identity)
-//	file:///absolute/dir, mem://<name>[/<sub-path>]           (the embedded default, tests)
-//
-// Parse and URL round-trip; String prints the same canonical form with every
-// secret replaced by REDACTED, and is what fmt, log/slog and encoding/json
-// print for an Address. Errors are *Error values that name the field at fault
-// and the fix, and never contain a secret, nor any other part of the input
-// that could be one. An unencoded '@' after the host is refused: it could
-// end a key that holds a '/', so where the address splits would be a guess.
-//
-// Parse spells each address one way: host names in lowercase without a
-// trailing '.', no default port, IPv6 in its short form, and no endpoint=
-// for the provider's own. ServiceID and BucketID name the service and the
-// bucket an address reaches, whatever its spelling and credentials, and
-// SameLocation compares two addresses by them; Validate holds an Address
-// built by hand to Parse's rules.
-//
-// Provider-specific rules (addressing style, TLS, region) are data: see
-// Flavor and Rules.
 package address
 
 import (
@@ -89,7 +61,7 @@ func (a *Address) Style() Style {
 	if f == FlavorAzure && a.Endpoint != "" && isLoopbackOrIP(a.Endpoint) {
 		return StylePath
 	}
-	return f.Rules().Style
+	return f.rules().Style
 }
 
 // HasCredentials reports whether the address carries its own credentials;
@@ -113,9 +85,9 @@ func (a *Address) Host() string {
 	case f == FlavorAWS && a.Region != "":
 		return "s3." + a.Region + ".amazonaws.com"
 	case f == FlavorAzure:
-		return a.Account + "." + f.Rules().DefaultHost
+		return a.Account + "." + f.rules().DefaultHost
 	}
-	return f.Rules().DefaultHost
+	return f.rules().DefaultHost
 }
 
 // EndpointURL returns the base URL of the service, with scheme: the URL an
@@ -149,7 +121,7 @@ func (a *Address) ResolveRegion(fallback string) (string, error) {
 	if a.Region != "" {
 		return a.Region, nil
 	}
-	switch a.Flavor().Rules().Region {
+	switch a.Flavor().rules().Region {
 	case RegionNone:
 		return "", nil
 	case RegionOrCaller, RegionWithCredentials:
@@ -258,7 +230,7 @@ func (a *Address) writePath(b *strings.Builder) {
 
 func (a *Address) writeQuery(b *strings.Builder) {
 	var q []string
-	rules := a.Flavor().Rules()
+	rules := a.Flavor().rules()
 	if a.Region != "" {
 		q = append(q, "region="+escapeQuery(a.Region))
 	}

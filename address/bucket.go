@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// bucketRules are one flavor's bucket (container) naming rules, as data.
+// bucketRules are one flavor's bucket (container) naming rules, as data,
+// held in the flavor's Rules.
 type bucketRules struct {
 	minLen, maxLen int
 	chars          string   // allowed besides lowercase letters and digits
@@ -15,7 +16,8 @@ type bucketRules struct {
 	badSubstrings  []string
 	noIP           bool // must not look like an IPv4 address
 	noDoubleDash   bool
-	docs           string
+	noUnderscore   bool   // say "contains '_'": names carried over from GCS have one
+	docs           string // the rules in words; "": the flavor has none
 }
 
 var s3BucketRules = bucketRules{
@@ -27,37 +29,34 @@ var s3BucketRules = bucketRules{
 	docs:          "S3 bucket names are 3-63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit",
 }
 
-var bucketRulesByFlavor = map[Flavor]bucketRules{
-	FlavorAWS:          s3BucketRules,
-	FlavorS3Compatible: s3BucketRules,
-	FlavorCoreWeave: {
-		minLen: 3, maxLen: 63, chars: ".-",
-		badPrefixes:   []string{"cw-", "vip-", "xn--"},
-		badSubstrings: []string{".."},
-		noIP:          true,
-		docs:          "CoreWeave bucket names are 3-63 lowercase letters, digits, '.' and '-' (no '_'), and must not start with cw- or vip-",
-	},
-	FlavorGCS: {
-		minLen: 3, maxLen: 222, chars: ".-_", maxLabel: 63,
-		badPrefixes:   []string{"goog"},
-		badSubstrings: []string{"..", "google", "g00gle"},
-		noIP:          true,
-		docs:          "GCS bucket names are 3-63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, without 'goog'",
-	},
-	FlavorAzure: {
-		minLen: 3, maxLen: 63, chars: "-",
-		noDoubleDash: true,
-		docs:         "Azure container names are 3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit",
-	},
+var coreWeaveBucketRules = bucketRules{
+	minLen: 3, maxLen: 63, chars: ".-",
+	badPrefixes:   []string{"cw-", "vip-", "xn--"},
+	badSubstrings: []string{".."},
+	noIP:          true,
+	noUnderscore:  true,
+	docs:          "CoreWeave bucket names are 3-63 lowercase letters, digits, '.' and '-' (no '_'), and must not start with cw- or vip-",
 }
 
-func init() { bucketRulesByFlavor[FlavorCoreWeaveLOTA] = bucketRulesByFlavor[FlavorCoreWeave] }
+var gcsBucketRules = bucketRules{
+	minLen: 3, maxLen: 222, chars: ".-_", maxLabel: 63,
+	badPrefixes:   []string{"goog"},
+	badSubstrings: []string{"..", "google", "g00gle"},
+	noIP:          true,
+	docs:          "GCS bucket names are 3-63 lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit, without 'goog'",
+}
+
+var azureBucketRules = bucketRules{
+	minLen: 3, maxLen: 63, chars: "-",
+	noDoubleDash: true,
+	docs:         "Azure container names are 3-63 lowercase letters, digits and single '-', starting and ending with a letter or digit",
+}
 
 // checkBucket applies the flavor's naming rules. The message never quotes
 // the name: a mis-split address could put part of a key there.
 func checkBucket(f Flavor, name string) error {
-	r, ok := bucketRulesByFlavor[f]
-	if !ok {
+	r := f.rules().bucket
+	if r.docs == "" {
 		return nil
 	}
 	what := "bucket name"
@@ -79,7 +78,7 @@ func checkBucket(f Flavor, name string) error {
 		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
 		case 'A' <= c && c <= 'Z':
 			return bad("has upper-case letters")
-		case c == '_' && f.isCoreWeave():
+		case c == '_' && r.noUnderscore:
 			return bad("contains '_'")
 		case strings.IndexByte(r.chars, c) >= 0:
 		default:

@@ -30,23 +30,21 @@ import "strings"
 // "aws". It returns "" for an address of no known provider.
 func (a *Address) ServiceID() string {
 	f := a.Flavor()
-	switch f {
-	case FlavorAWS:
-		return awsPartition(a)
-	case FlavorCoreWeave, FlavorCoreWeaveLOTA:
-		return "coreweave"
-	case FlavorFile, FlavorMem:
-		return string(f)
-	case FlavorGCS, FlavorAzure:
-		host := canonicalHostport(a.Endpoint, a.TLS)
-		if a.Endpoint == "" || ownHost(f, host, a.Account) {
-			return string(f)
-		}
-		return string(f) + " " + a.scheme() + "://" + host
-	case FlavorS3Compatible:
-		return string(f) + " " + a.scheme() + "://" + canonicalHostport(a.Endpoint, a.TLS)
+	r := f.rules()
+	if f == "" {
+		return ""
 	}
-	return ""
+	if r.anyEndpoint {
+		if f == FlavorAWS {
+			return awsPartition(a, r.service)
+		}
+		return r.service
+	}
+	host := canonicalHostport(a.Endpoint, a.TLS)
+	if r.service != "" && (a.Endpoint == "" || ownHost(f, host, a.Account)) {
+		return r.service
+	}
+	return string(f) + " " + a.scheme() + "://" + host
 }
 
 // BucketID names the bucket the address reaches: ServiceID, then the Azure
@@ -86,27 +84,27 @@ func (a *Address) SameLocation(b *Address) bool {
 
 // awsPartitions: bucket names are unique within an AWS partition, whatever
 // the endpoint. A partition is known by its endpoints' domain or by its
-// regions' prefix; anything else is the commercial partition "aws".
+// regions' prefix; anything else is the commercial partition.
 var awsPartitions = []struct{ id, domain, regionPrefix string }{
 	{"aws-cn", "amazonaws.com.cn", "cn-"},
 	{"aws-us-gov", "", "us-gov-"},
 }
 
-func awsPartition(a *Address) string {
+func awsPartition(a *Address, commercial string) string {
 	h := bareHost(a.Endpoint)
 	for _, p := range awsPartitions {
 		if p.domain != "" && inDomain(h, p.domain) || strings.HasPrefix(a.Region, p.regionPrefix) {
 			return p.id
 		}
 	}
-	return "aws"
+	return commercial
 }
 
 // ownHost reports whether a canonical host[:port] is the flavor's own
 // default endpoint (for Azure also the account's own host name), so that
 // spelling it out names the same service as leaving it out.
 func ownHost(f Flavor, hostport, account string) bool {
-	def := f.Rules().DefaultHost
+	def := f.rules().DefaultHost
 	return def != "" && (hostport == def || account != "" && hostport == account+"."+def)
 }
 

@@ -419,8 +419,8 @@ func (a *Address) fillS3(r *raw) error {
 	}
 	a.Path = strings.Join(segs, "/")
 	flavor := a.Flavor()
-	rules := flavor.Rules()
-	if a.Provider == CoreWeave && !flavor.isCoreWeave() {
+	rules := flavor.rules()
+	if a.Provider == CoreWeave && rules.Family != FlavorCoreWeave {
 		return newErr(ErrInvalid, FieldEndpoint, "a cw:// address must use a CoreWeave endpoint",
 			"use cwobject.com (HTTPS, tls=true) or cwlota.com (LOTA, plain HTTP); for other S3-compatible stores write s3://")
 	}
@@ -566,7 +566,7 @@ func (a *Address) fillAzure(r *raw) error {
 	if err := a.fillEndpointParam(r.params["endpoint"]); err != nil {
 		return err
 	}
-	if h := bareHost(a.Endpoint); inDomain(h, FlavorAzure.Rules().DefaultHost) && !ownHost(FlavorAzure, h, a.Account) {
+	if h := bareHost(a.Endpoint); inDomain(h, FlavorAzure.rules().DefaultHost) && !ownHost(FlavorAzure, h, a.Account) {
 		// Requests would reach another account's storage than the one named.
 		return newErr(ErrConflict, FieldEndpoint, "endpoint= names another storage account than the address",
 			"remove endpoint= (the account's own endpoint is the default), or name the same account in both")
