@@ -2,7 +2,6 @@ package address_test
 
 import (
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -10,8 +9,9 @@ import (
 )
 
 // FuzzParse checks, for any input: Parse never panics; whatever parses
-// round-trips through URL() and validates; String() never shows the secret; and an error is
-// an *address.Error that quotes no part of the credentials the input held.
+// round-trips through URL() and validates; String() does not depend on the
+// keys; and an error is an *address.Error that quotes no part of the
+// credentials the input held.
 // Seeds live in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
@@ -42,15 +42,18 @@ func FuzzParse(f *testing.F) {
 		if err := a.Validate(); err != nil {
 			t.Fatalf("Validate() of a parsed address: %v", err)
 		}
-		if a.Secret != "" {
-			noCreds := *a
-			noCreds.AccessKey, noCreds.Secret = "", ""
-			// A secret that also spells part of the rest of the address
-			// (a one-letter key, say) proves nothing.
-			for _, form := range []string{a.Secret, url.QueryEscape(a.Secret)} {
-				if strings.Contains(a.String(), form) && !strings.Contains(noCreds.URL(), form) && !strings.Contains("REDACTED", form) {
-					t.Fatalf("String() shows the secret")
-				}
+		// String must not depend on the keys at all: other keys of the same
+		// shape print the same (the GCS e-mail, which shows, is kept).
+		if a.HasCredentials() {
+			other := a.Credentials()
+			if other.Secret != "" {
+				other.Secret = "x" + other.Secret
+			}
+			if other.AccessKey != "" && a.Provider != address.GCS {
+				other.AccessKey = "x" + other.AccessKey
+			}
+			if a.String() != a.WithCredentials(other).String() {
+				t.Fatalf("String() depends on the keys: %s", a.String())
 			}
 		}
 	})
