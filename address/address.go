@@ -27,7 +27,7 @@ const Redacted = "REDACTED"
 // by hand or with Parse, print it with String (redacted) or URL (with secrets).
 type Address struct {
 	Provider  Provider
-	Endpoint  string // host[:port]; "" means the provider's default endpoint
+	Endpoint  string // host[:port], as Parse spells it (see Validate); "" means the provider's default endpoint
 	Bucket    string // bucket; Azure: container; file: the absolute directory
 	Account   string // Azure storage account; "" otherwise
 	Path      string // sub-path inside the bucket, no leading or trailing '/'
