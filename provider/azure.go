@@ -3,9 +3,8 @@ package provider
 import (
 	"context"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
@@ -14,41 +13,51 @@ import (
 // openAzure opens an Azure Blob container through azureblob: shared-key
 // authentication with the address's account key, or, without one, the
 // server's identity through azidentity's default credential chain (which
-// resolves lazily: opening does no network I/O).
+// resolves lazily: opening does no network I/O). The account's service
+// client (bucket settings, user delegation keys) and the container client
+// share one credential, which SetCredentials swaps in place.
 //
 // The bucket is wrapped by guardAzure: gocloud v0.47.0's azureblob panics in
 // Writer.Close when an upload through Writer.Write is refused, and leaves a
 // 403 other than AuthenticationFailed (Azurite's AuthorizationFailure,
 // Azure's AuthorizationPermissionMismatch) Unknown. See azureguard.go.
-func openAzure(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, error) {
-	containerURL := a.EndpointURL() + "/" + a.Bucket
-	copts := &container.ClientOptions{}
-	if o.HTTPClient != nil {
-		copts.Transport = o.HTTPClient
-	}
-	var (
-		c   *container.Client
-		err error
-	)
-	if a.HasCredentials() {
-		var cred *container.SharedKeyCredential
-		cred, err = container.NewSharedKeyCredential(a.Account, a.Secret)
-		if err == nil {
-			c, err = container.NewClientWithSharedKeyCredential(containerURL, cred, copts)
-		}
-	} else {
-		var cred azcore.TokenCredential
-		cred, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: copts.ClientOptions})
-		if err == nil {
-			c, err = container.NewClient(containerURL, cred, copts)
-		}
-	}
+func openAzure(ctx context.Context, a *address.Address, o Options, h *Handle) (*blob.Bucket, error) {
+	n, err := newAzureNative(a, o)
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
-	b, err := azureblob.OpenBucket(ctx, c, nil)
+	b, err := azureblob.OpenBucket(ctx, n.container, nil)
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
+	h.az = n
 	return guardAzure(b), nil
+}
+
+// newAzureNative builds the service and container clients for a: the one
+// constructor the opening code and the preflight checks share.
+func newAzureNative(a *address.Address, o Options) (*azureNative, error) {
+	sopts := &service.ClientOptions{}
+	if o.HTTPClient != nil {
+		sopts.Transport = o.HTTPClient
+	}
+	serviceURL := a.EndpointURL() + "/"
+	n := &azureNative{}
+	var err error
+	if a.HasCredentials() {
+		if n.shared, err = service.NewSharedKeyCredential(a.Account, a.Secret); err != nil {
+			return nil, err
+		}
+		n.service, err = service.NewClientWithSharedKeyCredential(serviceURL, n.shared, sopts)
+	} else {
+		if n.token, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions}); err != nil {
+			return nil, err
+		}
+		n.service, err = service.NewClient(serviceURL, n.token, sopts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.container = n.service.NewContainerClient(a.Bucket)
+	return n, nil
 }

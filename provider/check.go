@@ -120,7 +120,7 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	b, openErr := Open(ctx, a, opts.Open...)
 	if openErr == nil {
 		defer b.Close()
-		run.bucket = b
+		run.bucket = b.Bucket()
 	}
 	r := &Report{Address: a.String()}
 	rctx, cancel := context.WithTimeout(ctx, checkTimeout)

@@ -91,7 +91,7 @@ func TestCheckEmbeddedStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if obj, err := b.List(nil).Next(context.Background()); err == nil {
+	if obj, err := b.Bucket().List(nil).Next(context.Background()); err == nil {
 		t.Errorf("mem store holds %q after the check", obj.Key)
 	}
 	var left []string
@@ -162,7 +162,7 @@ func TestCheckCannotRun(t *testing.T) {
 	// The cancelled check wrote nothing.
 	b, _ := Open(context.Background(), checkAddr(t, "mem://check-test-cancelled"))
 	defer b.Close()
-	if obj, err := b.List(nil).Next(context.Background()); err == nil {
+	if obj, err := b.Bucket().List(nil).Next(context.Background()); err == nil {
 		t.Errorf("cancelled check left %q", obj.Key)
 	}
 }

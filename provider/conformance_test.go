@@ -59,7 +59,7 @@ func mustOpen(t *testing.T, a *address.Address, opts ...provider.Option) *blob.B
 	if err != nil {
 		t.Fatalf("Open(%v): %v", a, err)
 	}
-	return b
+	return b.Bucket()
 }
 
 func mustParse(t *testing.T, s string) *address.Address {

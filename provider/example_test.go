@@ -19,7 +19,7 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer b.Close()
-	if err := b.WriteAll(ctx, "runs/r1/config.yaml", []byte("lr: 0.1\n"), nil); err != nil {
+	if err := b.Bucket().WriteAll(ctx, "runs/r1/config.yaml", []byte("lr: 0.1\n"), nil); err != nil {
 		panic(err)
 	}
 
@@ -30,7 +30,7 @@ func ExampleOpen() {
 		panic(err)
 	}
 	defer whole.Close()
-	p, err := whole.ReadAll(ctx, "team-a/runs/r1/config.yaml")
+	p, err := whole.Bucket().ReadAll(ctx, "team-a/runs/r1/config.yaml")
 	if err != nil {
 		panic(err)
 	}

@@ -17,16 +17,16 @@ var memStores = struct {
 	m map[string]*blob.Bucket
 }{m: map[string]*blob.Bucket{}}
 
-// openMem returns a new handle on the named in-process store, rooted at
-// prefix ("" for the whole store).
+// openMem returns a new handle on the named in-process store, unrooted.
 //
 // Each memblob.OpenBucket call makes a separate store, so the registry keeps
 // one *blob.Bucket per name and hands out handles made by
-// blob.PrefixedBucket on its driver. PrefixedBucket marks the registry's
-// own handle closed, which does not matter: it is never used directly.
-// Closing a handed-out bucket closes only that handle (memblob's Close
-// discards nothing), so the store outlives every handle.
-func openMem(name, prefix string) *blob.Bucket {
+// blob.PrefixedBucket on its driver (with an empty prefix: Open roots it).
+// PrefixedBucket marks the registry's own handle closed, which does not
+// matter: it is never used directly. Closing a handed-out bucket closes
+// only that handle (memblob's Close discards nothing), so the store
+// outlives every handle.
+func openMem(name string) *blob.Bucket {
 	memStores.Lock()
 	defer memStores.Unlock()
 	base, ok := memStores.m[name]
@@ -34,5 +34,5 @@ func openMem(name, prefix string) *blob.Bucket {
 		base = memblob.OpenBucket(nil)
 		memStores.m[name] = base
 	}
-	return blob.PrefixedBucket(base, prefix)
+	return blob.PrefixedBucket(base, "")
 }

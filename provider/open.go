@@ -9,8 +9,9 @@ import (
 	"gocloud.dev/gcerrors"
 )
 
-// opener opens the bucket an address names, unrooted.
-type opener func(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, error)
+// opener opens the bucket an address names, unrooted, and fills in the
+// handle's provider-specific parts (native clients, signing credentials).
+type opener func(ctx context.Context, a *address.Address, o Options, h *Handle) (*blob.Bucket, error)
 
 // openers has one entry per provider. mem is rooted by openMem itself.
 var openers = map[address.Provider]opener{
@@ -30,12 +31,13 @@ var ErrNoBucket = errors.New("the address names no bucket")
 // cannot open.
 var ErrUnsupported = errors.New("unsupported provider")
 
-// Open returns the bucket a names, rooted at its sub-path: the keys the
-// caller uses are relative to a.Path, and nothing done through the bucket
-// reaches outside it. The driver is built from the address alone: its
-// credentials, endpoint, region and the provider's quirks (see Quirks).
-// Only an address without credentials uses the server's ambient identity,
-// and the only other input is opts (see Options).
+// Open opens the bucket a names and returns its Handle. The handle's
+// bucket is rooted at a's sub-path: the keys the caller uses are relative
+// to a.Path, and nothing done through the bucket reaches outside it. The
+// driver is built from the address alone: its credentials, endpoint,
+// region and the provider's quirks (see address.Rules). Only an address
+// without credentials uses the server's ambient identity, and the only
+// other input is opts (see Options).
 //
 // Open does no network I/O, except that an ambient Google identity may probe
 // the GCE metadata server once per process; errors in the bucket's
@@ -43,7 +45,7 @@ var ErrUnsupported = errors.New("unsupported provider")
 //
 // Errors are *Error values, except a region that cannot be resolved, which
 // is the *address.Error from address.Address.ResolveRegion.
-func Open(ctx context.Context, a *address.Address, opts ...Option) (*blob.Bucket, error) {
+func Open(ctx context.Context, a *address.Address, opts ...Option) (*Handle, error) {
 	if a == nil || a.IsBare() || a.Bucket == "" {
 		p := address.Provider("")
 		if a != nil {
@@ -52,21 +54,42 @@ func Open(ctx context.Context, a *address.Address, opts ...Option) (*blob.Bucket
 		return nil, &Error{Op: OpOpen, Provider: p, Code: gcerrors.InvalidArgument, Err: ErrNoBucket}
 	}
 	o := Collect(opts...)
+	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: a.EndpointURL()}
+	if h.source == CredentialsAddress {
+		c := a.Credentials()
+		h.creds.Store(&c)
+	}
+	var b *blob.Bucket
 	if a.Provider == address.Mem {
-		return openMem(a.Bucket, prefix(a)), nil
-	}
-	open, ok := openers[a.Provider]
-	if !ok {
-		return nil, &Error{Op: OpOpen, Provider: a.Provider, Bucket: a.Bucket, Code: gcerrors.InvalidArgument, Err: ErrUnsupported}
-	}
-	b, err := open(ctx, a, o)
-	if err != nil {
-		return nil, err
+		b = openMem(a.Bucket)
+	} else {
+		open, ok := openers[a.Provider]
+		if !ok {
+			return nil, &Error{Op: OpOpen, Provider: a.Provider, Bucket: a.Bucket, Code: gcerrors.InvalidArgument, Err: ErrUnsupported}
+		}
+		var err error
+		if b, err = open(ctx, a, o, h); err != nil {
+			return nil, err
+		}
 	}
 	if p := prefix(a); p != "" {
 		b = blob.PrefixedBucket(b, p)
 	}
-	return b, nil
+	h.bucket = b
+	return h, nil
+}
+
+// sourceOf says where a's credentials come from.
+func sourceOf(a *address.Address) CredentialSource {
+	switch {
+	case a.Provider == address.File || a.Provider == address.Mem:
+		return CredentialsNone
+	case a.HasCredentials():
+		return CredentialsAddress
+	case a.Provider == address.GCS && gcsEmulator(a):
+		return CredentialsNone
+	}
+	return CredentialsAmbient
 }
 
 // prefix is the key prefix of a's sub-path: "<path>/", or "" for the whole
@@ -76,4 +99,19 @@ func prefix(a *address.Address) string {
 		return ""
 	}
 	return a.Path + "/"
+}
+
+// NewHandle returns a Handle over a bucket the caller opened itself
+// (another gocloud driver, a test's fake), already rooted at a's sub-path.
+// It has a's location and flavor but no native clients nor signing
+// credentials: the methods that need them report ErrNoSigner or return
+// nil. Closing the handle closes b.
+func NewHandle(a *address.Address, b *blob.Bucket) *Handle {
+	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: a.EndpointURL(), bucket: b}
+	if h.source == CredentialsAddress {
+		c := a.Credentials()
+		h.creds.Store(&c)
+	}
+	h.region = a.Region
+	return h
 }

@@ -58,7 +58,7 @@ func recordS3Put(t *testing.T, a *address.Address, opts ...Option) s3Request {
 		t.Fatalf("Open: %v", err)
 	}
 	defer b.Close()
-	_ = b.WriteAll(t.Context(), "k", []byte("data"), nil)
+	_ = b.Bucket().WriteAll(t.Context(), "k", []byte("data"), nil)
 	return got
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -18,19 +18,19 @@ import (
 )
 
 // openS3 opens an AWS, S3-compatible or CoreWeave bucket through s3blob,
-// with a client built from the address alone.
-func openS3(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, error) {
+// with a client built from the address alone, and keeps the client and its
+// credentials on the handle.
+func openS3(ctx context.Context, a *address.Address, o Options, h *Handle) (*blob.Bucket, error) {
 	region, err := a.ResolveRegion(o.DefaultRegion)
 	if err != nil {
 		return nil, err // *address.Error: names the field and the fix
 	}
-	creds, err := s3Credentials(ctx, a, region)
+	n, err := newS3Native(ctx, a, o, region)
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
-	client := s3.New(s3Options(a, o, region, creds))
 	q := QuirksOf(a.Flavor())
-	b, err := s3blob.OpenBucket(ctx, client, a.Bucket, &s3blob.Options{
+	b, err := s3blob.OpenBucket(ctx, n.client, a.Bucket, &s3blob.Options{
 		// s3blob's multipart uploader has its own checksum setting, which
 		// takes precedence over the client's.
 		RequestChecksumCalculation: q.RequestChecksum,
@@ -38,7 +38,56 @@ func openS3(ctx context.Context, a *address.Address, o Options) (*blob.Bucket, e
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
+	h.s3, h.region = n, region
+	if a.Region == "" {
+		ra := *a
+		ra.Region = region
+		h.endpoint = ra.EndpointURL()
+	}
 	return b, nil
+}
+
+// s3Native is an S3 bucket's native client and the credentials it signs
+// with. For keys from the address, creds reads static (swapped by rotate)
+// through a cache that rotate invalidates; for an ambient identity it is
+// the default chain's own cache.
+type s3Native struct {
+	client *s3.Client
+	creds  *aws.CredentialsCache
+	static atomic.Pointer[aws.Credentials]
+}
+
+// newS3Native builds the client for a, signing for region.
+func newS3Native(ctx context.Context, a *address.Address, o Options, region string) (*s3Native, error) {
+	n := &s3Native{}
+	if a.HasCredentials() {
+		n.static.Store(&aws.Credentials{AccessKeyID: a.AccessKey, SecretAccessKey: a.Secret, Source: "byob address"})
+		n.creds = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return *n.static.Load(), nil
+		}))
+	} else {
+		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
+		if err != nil {
+			return nil, err
+		}
+		cache, ok := cfg.Credentials.(*aws.CredentialsCache)
+		if !ok {
+			cache = aws.NewCredentialsCache(cfg.Credentials)
+		}
+		n.creds = cache
+	}
+	n.client = s3.New(s3Options(a, o, region, n.creds))
+	return n, nil
+}
+
+// rotate switches to new keys: the next request retrieves them.
+func (n *s3Native) rotate(c address.Credentials) error {
+	if c.AccessKey == "" {
+		return errors.New("the access key is empty")
+	}
+	n.static.Store(&aws.Credentials{AccessKeyID: c.AccessKey, SecretAccessKey: c.Secret, Source: "byob address"})
+	n.creds.Invalidate()
+	return nil
 }
 
 // s3Options is the whole S3 client configuration. Nothing in it comes from
@@ -65,22 +114,6 @@ func s3Options(a *address.Address, o Options, region string, creds aws.Credentia
 		})
 	}
 	return so
-}
-
-// s3Credentials returns the address's keys, or, for an address without
-// them, the AWS default credential chain (environment, shared files, web
-// identity, container and instance roles). Only the chain's credentials are
-// used: region and endpoint never come from the environment. The chain
-// resolves lazily, so opening does no network I/O.
-func s3Credentials(ctx context.Context, a *address.Address, region string) (aws.CredentialsProvider, error) {
-	if a.HasCredentials() {
-		return credentials.NewStaticCredentialsProvider(a.AccessKey, a.Secret, ""), nil
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
-	if err != nil {
-		return nil, err
-	}
-	return cfg.Credentials, nil
 }
 
 // addRelabelAuthErrors installs relabelAuthErrors first in the stack, so it

@@ -6,8 +6,8 @@ import (
 	"fmt"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"github.com/byobkit/byob/scope"
-	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 )
 
@@ -16,7 +16,9 @@ import (
 // stand-ins.
 func Example() {
 	ctx := context.Background()
-	open := func(context.Context, *address.Address) (*blob.Bucket, error) { return memblob.OpenBucket(nil), nil }
+	open := func(_ context.Context, a *address.Address) (*provider.Handle, error) {
+		return provider.NewHandle(a, memblob.OpenBucket(nil)), nil
+	}
 	check := func(context.Context, *address.Address) ([]string, error) { return nil, nil }
 	instance, _ := address.Parse("mem://instance")
 	reg, err := scope.New(ctx, scope.Config{Deployment: scope.Testing, Instance: instance,
@@ -65,7 +67,9 @@ func Example() {
 // an instance rooted at the bucket's top.
 func ExampleRegistry_CreateTeam_overlap() {
 	ctx := context.Background()
-	open := func(context.Context, *address.Address) (*blob.Bucket, error) { return memblob.OpenBucket(nil), nil }
+	open := func(_ context.Context, a *address.Address) (*provider.Handle, error) {
+		return provider.NewHandle(a, memblob.OpenBucket(nil)), nil
+	}
 	check := func(context.Context, *address.Address) ([]string, error) { return nil, nil }
 	instance, _ := address.Parse("s3://AKIA:secret@minio.local:9000/bkt?region=us-east-1")
 	reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: instance,

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"github.com/byobkit/byob/scope"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
@@ -50,7 +51,7 @@ func bucketID(a *address.Address) string {
 	return string(a.Provider) + "|" + a.Host() + "|" + a.Account + "|" + a.Bucket
 }
 
-func (c *fakeCloud) open(_ context.Context, a *address.Address) (*blob.Bucket, error) {
+func (c *fakeCloud) open(_ context.Context, a *address.Address) (*provider.Handle, error) {
 	c.mu.Lock()
 	c.opens[a.String()]++
 	c.mu.Unlock()
@@ -58,7 +59,7 @@ func (c *fakeCloud) open(_ context.Context, a *address.Address) (*blob.Bucket, e
 	if a.Path != "" {
 		prefix = a.Path + "/"
 	}
-	return c.view(bucketID(a), prefix), nil
+	return provider.NewHandle(a, c.view(bucketID(a), prefix)), nil
 }
 
 func (c *fakeCloud) check(_ context.Context, a *address.Address) ([]string, error) {
@@ -198,7 +199,7 @@ func noSecret(t testing.TB, text string, secrets ...string) {
 	}
 }
 
-func withOpen(open func(context.Context, *address.Address) (*blob.Bucket, error)) envOption {
+func withOpen(open scope.OpenFunc) envOption {
 	return func(c *scope.Config) { c.Open = open }
 }
 
@@ -207,16 +208,16 @@ func withOpen(open func(context.Context, *address.Address) (*blob.Bucket, error)
 // context to end). Other buckets open at once.
 type gatedOpen struct {
 	only    string
-	next    func(context.Context, *address.Address) (*blob.Bucket, error)
+	next    scope.OpenFunc
 	entered chan string
 	release chan struct{}
 }
 
-func newGatedOpen(only string, next func(context.Context, *address.Address) (*blob.Bucket, error)) *gatedOpen {
+func newGatedOpen(only string, next scope.OpenFunc) *gatedOpen {
 	return &gatedOpen{only: only, next: next, entered: make(chan string, 64), release: make(chan struct{})}
 }
 
-func (g *gatedOpen) open(ctx context.Context, a *address.Address) (*blob.Bucket, error) {
+func (g *gatedOpen) open(ctx context.Context, a *address.Address) (*provider.Handle, error) {
 	if a.Bucket != g.only {
 		return g.next(ctx, a)
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 )
 
@@ -18,7 +19,7 @@ type Location struct {
 	team   string // the owning team for Team scope; "" for Instance
 	addr   address.Address
 	prefix string // the data prefix in the bucket: "" or "<sub-path>/"
-	bucket *blob.Bucket
+	handle *provider.Handle
 
 	rules        keyRules
 	baseBytes    int // bytes the full key has before the caller's key
@@ -27,8 +28,8 @@ type Location struct {
 }
 
 // newLocation builds a location over an open bucket rooted at a's sub-path.
-func newLocation(s Scope, team string, a *address.Address, b *blob.Bucket) *Location {
-	l := &Location{scope: s, team: team, addr: *a, bucket: b, rules: keyRulesByFlavor[a.Flavor()]}
+func newLocation(s Scope, team string, a *address.Address, h *provider.Handle) *Location {
+	l := &Location{scope: s, team: team, addr: *a, handle: h, rules: keyRulesByFlavor[a.Flavor()]}
 	if a.Path != "" {
 		l.prefix = a.Path + "/"
 	}
@@ -60,7 +61,12 @@ func (l *Location) Prefix() string { return l.prefix }
 
 // Bucket returns the open bucket, rooted at Prefix. Check every key with
 // CheckKey (or go through Registry.Authorize) before using it here.
-func (l *Location) Bucket() *blob.Bucket { return l.bucket }
+func (l *Location) Bucket() *blob.Bucket { return l.handle.Bucket() }
+
+// Handle returns the opened bucket's handle: its flavor, region, endpoint,
+// native clients and signing credentials, for presigning and garbage
+// collection.
+func (l *Location) Handle() *provider.Handle { return l.handle }
 
 // FullKey checks key and returns it as it is named in the bucket: Prefix()
 // followed by key.

@@ -11,13 +11,12 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
-	"gocloud.dev/blob"
 )
 
 // ProviderOpen returns an OpenFunc backed by provider.Open with opts: the
 // bucket an address names, rooted at its sub-path.
 func ProviderOpen(opts ...provider.Option) OpenFunc {
-	return func(ctx context.Context, a *address.Address) (*blob.Bucket, error) {
+	return func(ctx context.Context, a *address.Address) (*provider.Handle, error) {
 		return provider.Open(ctx, a, opts...)
 	}
 }

@@ -46,7 +46,7 @@ func TestProviderFuncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	if data, err := raw.ReadAll(ctx, "teams/omega/omega/p/r/f.txt"); err != nil || string(data) != "data" {
+	if data, err := raw.Bucket().ReadAll(ctx, "teams/omega/omega/p/r/f.txt"); err != nil || string(data) != "data" {
 		t.Fatalf("raw read = %q, %v", data, err)
 	}
 }

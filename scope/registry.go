@@ -7,13 +7,14 @@ import (
 	"sync"
 
 	"github.com/byobkit/byob/address"
-	"gocloud.dev/blob"
+	"github.com/byobkit/byob/provider"
 )
 
-// OpenFunc opens the bucket an address names, rooted at its sub-path (keys
-// passed to it are relative to the sub-path). ProviderOpen adapts
-// provider.Open.
-type OpenFunc func(ctx context.Context, a *address.Address) (*blob.Bucket, error)
+// OpenFunc opens the bucket an address names, as a handle whose bucket is
+// rooted at its sub-path (keys passed to it are relative to the sub-path).
+// ProviderOpen adapts provider.Open; provider.NewHandle wraps a bucket
+// opened some other way.
+type OpenFunc func(ctx context.Context, a *address.Address) (*provider.Handle, error)
 
 // CheckFunc checks that a bucket is reachable and usable. An error blocks the
 // team's creation; warnings do not and are handed back to the caller. Neither
@@ -148,7 +149,7 @@ func (r *Registry) Close() error {
 	r.closed = true
 	var errs []error
 	for _, l := range r.buckets {
-		errs = append(errs, l.bucket.Close())
+		errs = append(errs, l.handle.Close())
 	}
 	r.teams, r.buckets = nil, nil
 	return errors.Join(errs...)

@@ -132,7 +132,7 @@ type openCall struct {
 
 // openOnce opens a's bucket and records its location.
 func (r *Registry) openOnce(ctx context.Context, op string, s Scope, team, url string, a *address.Address) (*Location, error) {
-	b, err := r.cfg.Open(ctx, a)
+	h, err := r.cfg.Open(ctx, a)
 	if err != nil {
 		return nil, &Error{Op: op, Team: team, Kind: ErrUnusable,
 			Detail: "cannot open " + a.String(), Cause: err}
@@ -140,10 +140,10 @@ func (r *Registry) openOnce(ctx context.Context, op string, s Scope, team, url s
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		_ = b.Close()
+		_ = h.Close()
 		return nil, closedError(op, team)
 	}
-	l := newLocation(s, team, a, b)
+	l := newLocation(s, team, a, h)
 	r.buckets[url] = l
 	return l, nil
 }
