@@ -292,7 +292,7 @@ func (h *Handle) SetCredentials(ctx context.Context, c address.Credentials) erro
 			err = fmt.Errorf("%w: %w", ErrRotation, err)
 		}
 		return &Error{Op: OpCredentials, Provider: h.loc.Provider, Bucket: h.loc.Bucket, Code: gcerrors.InvalidArgument,
-			Err: &scrubbed{msg: ErrRotation.Error() + ": " + detail, err: err}}
+			Err: &scrubbed{msg: ErrRotation.Error() + ": " + scrub(detail, secretsOf(h.loc.WithCredentials(c))), err: err}}
 	}
 	if h.source != CredentialsAddress {
 		return fail("the bucket was opened without keys in its address; open it again with keys", nil)
