@@ -154,8 +154,10 @@ var ErrNoSigner = errors.New("no signing credentials of this kind")
 // AWSCredentials returns the credentials S3 requests and pre-signed URLs
 // are signed with: the address's keys, or the AWS default chain's
 // (possibly temporary: then SessionToken is set, CanExpire is true and
-// Expires says when they lapse). It may do I/O for an ambient identity;
-// the chain's result is cached until shortly before it expires.
+// Expires is no later than when they lapse; the SDK's cache moves it a few
+// minutes earlier, to when it will fetch new ones, so a URL signed before
+// Expires has that margin). It may do I/O for an ambient identity; the
+// chain's result is cached until Expires.
 func (h *Handle) AWSCredentials(ctx context.Context) (aws.Credentials, error) {
 	if h.s3 == nil {
 		return aws.Credentials{}, h.noSigner("AWS")

@@ -54,7 +54,7 @@ func Open(ctx context.Context, a *address.Address, opts ...Option) (*Handle, err
 		return nil, &Error{Op: OpOpen, Provider: p, Code: gcerrors.InvalidArgument, Err: ErrNoBucket}
 	}
 	o := Collect(opts...)
-	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: a.EndpointURL()}
+	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: endpointOf(a)}
 	if h.source == CredentialsAddress {
 		c := a.Credentials()
 		h.creds.Store(&c)
@@ -92,6 +92,15 @@ func sourceOf(a *address.Address) CredentialSource {
 	return CredentialsAmbient
 }
 
+// endpointOf is the service base URL a handle reports: the address's, or
+// "" for a flavor reached without a network (file, mem).
+func endpointOf(a *address.Address) string {
+	if a.Flavor().Rules().TLS == address.TLSNone {
+		return ""
+	}
+	return a.EndpointURL()
+}
+
 // prefix is the key prefix of a's sub-path: "<path>/", or "" for the whole
 // bucket.
 func prefix(a *address.Address) string {
@@ -107,7 +116,7 @@ func prefix(a *address.Address) string {
 // credentials: the methods that need them report ErrNoSigner or return
 // nil. Closing the handle closes b.
 func NewHandle(a *address.Address, b *blob.Bucket) *Handle {
-	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: a.EndpointURL(), bucket: b}
+	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: endpointOf(a), bucket: b}
 	if h.source == CredentialsAddress {
 		c := a.Credentials()
 		h.creds.Store(&c)
