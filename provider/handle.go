@@ -307,13 +307,13 @@ func (h *Handle) SetCredentials(ctx context.Context, c address.Credentials) erro
 	var err error
 	switch {
 	case h.s3 != nil:
-		err = h.s3.rotate(c)
+		err = h.s3.rotate(ctx, c)
 	case h.gcs != nil:
 		err = h.gcs.rotate(ctx, h.creds.Load(), c)
 	case h.az != nil:
 		err = h.az.rotate(c)
 	default:
-		return fail(string(h.loc.Provider)+":// buckets have no credentials", nil)
+		return fail("the handle wraps a bucket opened elsewhere (NewHandle) and has no client whose keys it could switch", nil)
 	}
 	if err != nil {
 		return fail(err.Error(), err)
@@ -362,7 +362,7 @@ type azureNative struct {
 // rotate swaps the account key in place: the SDK reads it on every request.
 func (n *azureNative) rotate(c address.Credentials) error {
 	if c.AccessKey != "" {
-		return errors.New("Azure credentials are an account key alone")
+		return errors.New("an Azure credential is the account key alone; leave the access key empty")
 	}
 	return n.shared.SetAccountKey(c.Secret)
 }

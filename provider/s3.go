@@ -5,8 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -49,22 +51,27 @@ func openS3(ctx context.Context, a *address.Address, o Options, h *Handle) (*blo
 
 // s3Native is an S3 bucket's native client and the credentials it signs
 // with. For keys from the address, creds reads static (swapped by rotate)
-// through a cache that rotate invalidates; for an ambient identity it is
-// the default chain's own cache.
+// through a cache that rotate invalidates, and the client signs through
+// signer; for an ambient identity creds is the default chain's own cache
+// and signer is nil (the SDK's own signer).
 type s3Native struct {
 	client *s3.Client
 	creds  *aws.CredentialsCache
 	static atomic.Pointer[aws.Credentials]
+	signer *s3Signer
 }
 
 // newS3Native builds the client for a, signing for region.
 func newS3Native(ctx context.Context, a *address.Address, o Options, region string) (*s3Native, error) {
 	n := &s3Native{}
 	if a.HasCredentials() {
-		n.static.Store(&aws.Credentials{AccessKeyID: a.AccessKey, SecretAccessKey: a.Secret, Source: "byob address"})
+		c := aws.Credentials{AccessKeyID: a.AccessKey, SecretAccessKey: a.Secret, Source: "byob address"}
+		n.static.Store(&c)
 		n.creds = aws.NewCredentialsCache(aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 			return *n.static.Load(), nil
 		}))
+		n.signer = &s3Signer{}
+		n.signer.use(c)
 	} else {
 		cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion(region))
 		if err != nil {
@@ -76,18 +83,75 @@ func newS3Native(ctx context.Context, a *address.Address, o Options, region stri
 		}
 		n.creds = cache
 	}
-	n.client = s3.New(s3Options(a, o, region, n.creds))
+	so := s3Options(a, o, region, n.creds)
+	if n.signer != nil {
+		so.HTTPSignerV4 = n.signer
+	}
+	n.client = s3.New(so)
 	return n, nil
 }
 
-// rotate switches to new keys: the next request retrieves them.
-func (n *s3Native) rotate(c address.Credentials) error {
+// rotate switches to new keys: every request that starts after it returns
+// retrieves them. Callers serialise rotations.
+func (n *s3Native) rotate(ctx context.Context, c address.Credentials) error {
 	if c.AccessKey == "" {
 		return errors.New("the access key is empty")
 	}
-	n.static.Store(&aws.Credentials{AccessKeyID: c.AccessKey, SecretAccessKey: c.Secret, Source: "byob address"})
-	n.creds.Invalidate()
-	return nil
+	nc := aws.Credentials{AccessKeyID: c.AccessKey, SecretAccessKey: c.Secret, Source: "byob address"}
+	// The signer first: requests still holding the old keys then get a
+	// signer of their own, and the shared one only ever sees the new keys.
+	n.signer.use(nc)
+	n.static.Store(&nc)
+	// A retrieval that read the old keys before the Store may put them back
+	// into the cache after an Invalidate. Retrievals are single-flight, so
+	// retrieving until the cache holds the new keys waits that one out.
+	for {
+		n.creds.Invalidate()
+		got, err := n.creds.Retrieve(ctx)
+		if err != nil {
+			return err
+		}
+		if got.AccessKeyID == nc.AccessKeyID && got.SecretAccessKey == nc.SecretAccessKey {
+			return nil
+		}
+	}
+}
+
+// s3Signer is the SigV4 signer of a client whose keys can be rotated. The
+// SDK's v4.Signer caches the derived signing key by access key id for a
+// whole day, so after a rotation that keeps the access key and changes the
+// secret (S3-compatible stores allow it) it would go on signing with the
+// old secret. s3Signer keeps one v4.Signer for the current keys, and signs
+// a request carrying any other keys (one in flight across a rotation) with
+// a fresh signer.
+type s3Signer struct {
+	cur atomic.Pointer[s3SignerFor]
+}
+
+// s3SignerFor is a v4.Signer that has only ever signed with creds.
+type s3SignerFor struct {
+	creds  aws.Credentials
+	signer *v4.Signer
+}
+
+// use makes c the current keys, with a signer of their own.
+func (s *s3Signer) use(c aws.Credentials) {
+	s.cur.Store(&s3SignerFor{creds: c, signer: newS3V4Signer()})
+}
+
+// SignHTTP implements s3.HTTPSignerV4.
+func (s *s3Signer) SignHTTP(ctx context.Context, c aws.Credentials, r *http.Request, payloadHash, service, region string,
+	t time.Time, optFns ...func(*v4.SignerOptions)) error {
+	signer := s.cur.Load()
+	if signer.creds.AccessKeyID == c.AccessKeyID && signer.creds.SecretAccessKey == c.SecretAccessKey {
+		return signer.signer.SignHTTP(ctx, c, r, payloadHash, service, region, t, optFns...)
+	}
+	return newS3V4Signer().SignHTTP(ctx, c, r, payloadHash, service, region, t, optFns...)
+}
+
+// newS3V4Signer is the signer the S3 client would make itself.
+func newS3V4Signer() *v4.Signer {
+	return v4.NewSigner(func(o *v4.SignerOptions) { o.DisableURIPathEscaping = true })
 }
 
 // s3Options is the whole S3 client configuration. Nothing in it comes from
