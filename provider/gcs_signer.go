@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync/atomic"
+	"time"
 
 	"cloud.google.com/go/auth"
 	"cloud.google.com/go/compute/metadata"
@@ -35,8 +36,20 @@ type gcsNative struct {
 }
 
 // Token implements auth.TokenProvider with the current service account.
+//
+// The Google HTTP transport wraps every token provider in a cache of its
+// own, which would go on sending the previous key's token for up to an
+// hour after a rotation. The token is therefore handed to it already
+// expired, so that it asks again on every request; the current account's
+// provider caches the real one, so asking costs no I/O.
 func (n *gcsNative) Token(ctx context.Context) (*auth.Token, error) {
-	return n.tokens.Load().Token(ctx)
+	tok, err := n.tokens.Load().Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := *tok
+	t.Expiry = time.Unix(1, 0) // in the past; zero would mean "never expires"
+	return &t, nil
 }
 
 // rotate switches to another key of the same service account.

@@ -2,8 +2,10 @@ package provider_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"sync"
@@ -18,6 +20,7 @@ import (
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
 	"github.com/byobkit/byob/provider"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"gocloud.dev/gcerrors"
 )
 
@@ -333,5 +336,144 @@ func TestSetCredentialsWhileInUse(t *testing.T) {
 				t.Errorf("a reader failed other than by a refused key: %v", err)
 			}
 		})
+	}
+}
+
+// gcsRotation is a handle on fake-gcs-server opened with a service
+// account's first key, with the token endpoint played by googleFake (which
+// tells the keys apart) and the bearer token of each storage request
+// recorded. fake-gcs-server itself verifies no credential.
+type gcsRotation struct {
+	h          *provider.Handle
+	email      string
+	key1, key2 *rsa.PrivateKey
+	pem1, pem2 string
+	google     *googleFake
+	bearer     *bearerRecorder
+}
+
+func newGCSRotation(t *testing.T) *gcsRotation {
+	srv, host := provider.StartFakeGCS(t)
+	bucket := uniqueName(t, "byob-rotate")
+	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
+	g := &gcsRotation{email: "rotating@p.iam.gserviceaccount.com", bearer: &bearerRecorder{}}
+	g.key1, g.pem1 = rsaKey(t)
+	g.key2, g.pem2 = rsaKey(t)
+	g.google = &googleFake{t: t, accounts: map[string]*rsa.PublicKey{"key1": &g.key1.PublicKey, "key2": &g.key2.PublicKey}}
+	rt := newRoutes(t, g.google.routes())
+	rt.pass = g.bearer
+	a := &address.Address{Provider: address.GCS, Bucket: bucket, Endpoint: host, AccessKey: g.email, Secret: g.pem1}
+	g.h = openHandle(t, a, provider.WithHTTPClient(rt.client()))
+	if err := g.h.Bucket().WriteAll(t.Context(), rotateKey, []byte(rotateData), nil); err != nil {
+		t.Fatalf("WriteAll: %v", err)
+	}
+	return g
+}
+
+// TestSetCredentialsGCS: fake-gcs-server accepts any credential, so what is
+// checked is that the handle switched: the signer holds the new key, and
+// storage requests carry a token the new key obtained. Keys of another
+// account, and keys that are not RSA, are refused and change nothing.
+func TestSetCredentialsGCS(t *testing.T) {
+	ctx := t.Context()
+	g := newGCSRotation(t)
+	_, otherPEM := rsaKey(t)
+	for _, step := range []struct {
+		name    string
+		set     *address.Credentials
+		refused error // the kind of refusal; nil: accepted
+		key     *rsa.PrivateKey
+		token   string
+	}{
+		{"opened with the first key", nil, nil, g.key1, "key1"},
+		{"rotated to the second key", &address.Credentials{AccessKey: g.email, Secret: g.pem2}, nil, g.key2, "key2"},
+		{"a key of another service account is refused", &address.Credentials{AccessKey: "other@p.iam.gserviceaccount.com", Secret: otherPEM}, provider.ErrRotation, g.key2, "key2"},
+		{"a key that is not RSA is refused", &address.Credentials{AccessKey: g.email, Secret: ecPEMKey(t)}, provider.ErrPrivateKey, g.key2, "key2"},
+		{"a secret that is no key is refused", &address.Credentials{AccessKey: g.email, Secret: "bm90LWEta2V5LWp1c3QtdGV4dC0wMTIz"}, provider.ErrPrivateKey, g.key2, "key2"},
+		{"rotated back to the first key", &address.Credentials{AccessKey: g.email, Secret: g.pem1}, nil, g.key1, "key1"},
+	} {
+		if step.set != nil {
+			err := g.h.SetCredentials(ctx, *step.set)
+			switch {
+			case step.refused == nil && err != nil:
+				t.Fatalf("%s: SetCredentials: %v", step.name, err)
+			case step.refused != nil && (!errors.Is(err, provider.ErrRotation) || !errors.Is(err, step.refused)):
+				t.Errorf("%s: SetCredentials = %v, want ErrRotation and %v", step.name, err, step.refused)
+			case step.refused != nil:
+				checkNoSecretWindows(t, step.name+": the refusal", err.Error(), pemBody(t, step.set.Secret)...)
+			}
+		}
+		s, err := g.h.GoogleSigner(ctx)
+		if err != nil {
+			t.Fatalf("%s: GoogleSigner: %v", step.name, err)
+		}
+		if s.Email != g.email || s.Key == nil || !s.Key.Equal(step.key) || s.SignBytes != nil {
+			t.Errorf("%s: GoogleSigner = %v with the expected key %v, SignBytes set %v; want %s's key", step.name, s,
+				s.Key != nil && s.Key.Equal(step.key), s.SignBytes != nil, step.token)
+		}
+		if err := readBack(g.h)(ctx); err != nil {
+			t.Fatalf("%s: read: %v", step.name, err)
+		}
+		if got := g.bearer.lastToken(); !strings.HasPrefix(got, "token-of-"+step.token+"-") {
+			t.Errorf("%s: the storage request carried %q, want a token of %s", step.name, got, step.token)
+		}
+	}
+	// A token per switch to a key, not per request.
+	if n1, n2 := g.google.tokensIssued("key1"), g.google.tokensIssued("key2"); n1 != 2 || n2 != 1 {
+		t.Errorf("tokens issued: %d for key1, %d for key2; want 2 and 1", n1, n2)
+	}
+}
+
+// TestSetCredentialsGCSWhileInUse: readers use the bucket and the signer
+// while the keys are switched back and forth (run under -race); nothing
+// fails, and once the rotations stop the last key is the one used.
+func TestSetCredentialsGCSWhileInUse(t *testing.T) {
+	const readers, rotations = 4, 20
+	ctx := t.Context()
+	g := newGCSRotation(t)
+	stop := make(chan struct{})
+	errs := make(chan error, readers)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := readBack(g.h)(ctx); err != nil {
+					errs <- err
+					return
+				}
+				if s, err := g.h.GoogleSigner(ctx); err != nil || s.Key == nil {
+					errs <- fmt.Errorf("GoogleSigner: %v, %w", s, err)
+					return
+				}
+				_ = g.h.Address().String()
+			}
+		})
+	}
+	pems := []string{g.pem2, g.pem1}
+	for i := range rotations {
+		if err := g.h.SetCredentials(ctx, address.Credentials{AccessKey: g.email, Secret: pems[i%2]}); err != nil {
+			t.Errorf("rotation %d: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("a reader failed: %v", err)
+	}
+	// The last rotation (the twentieth) was to the first key.
+	if err := readBack(g.h)(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.bearer.lastToken(); !strings.HasPrefix(got, "token-of-key1-") {
+		t.Errorf("after the rotations the storage request carried %q, want a token of key1", got)
+	}
+	if s, _ := g.h.GoogleSigner(ctx); s.Key == nil || !s.Key.Equal(g.key1) {
+		t.Errorf("after the rotations GoogleSigner does not hold key1")
 	}
 }
