@@ -149,6 +149,7 @@ func (n *gcsNative) clientOptions(a *address.Address, o Options) ([]option.Clien
 		if err != nil {
 			return nil, err
 		}
+		creds.TokenProvider = tokenGuard{creds.TokenProvider}
 		n.ambient = creds
 		opts = append(opts, option.WithAuthCredentials(creds))
 	}

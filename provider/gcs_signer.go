@@ -11,6 +11,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	"cloud.google.com/go/compute/metadata"
 	"cloud.google.com/go/storage"
 	"github.com/byobkit/byob/address"
+	"google.golang.org/api/googleapi"
 )
 
 // gcsNative is a GCS bucket's native client and signing identity. For keys
@@ -45,7 +49,7 @@ type gcsNative struct {
 func (n *gcsNative) Token(ctx context.Context) (*auth.Token, error) {
 	tok, err := n.tokens.Load().Token(ctx)
 	if err != nil {
-		return nil, err
+		return nil, tokenError(err)
 	}
 	t := *tok
 	t.Expiry = time.Unix(1, 0) // in the past; zero would mean "never expires"
@@ -98,11 +102,17 @@ func (n *gcsNative) signer(ctx context.Context) (GoogleSigner, error) {
 // from the metadata server.
 func (n *gcsNative) ambientIdentity(ctx context.Context) (email string, key *rsa.PrivateKey, err error) {
 	var f struct {
-		Type        string `json:"type"`
-		ClientEmail string `json:"client_email"`
-		PrivateKey  string `json:"private_key"`
+		Type          string `json:"type"`
+		ClientEmail   string `json:"client_email"`
+		PrivateKey    string `json:"private_key"`
+		Impersonation string `json:"service_account_impersonation_url"` // impersonated_service_account, external_account
 	}
-	if raw := n.ambient.JSON(); len(raw) > 0 && json.Unmarshal(raw, &f) == nil && f.ClientEmail != "" {
+	if raw := n.ambient.JSON(); len(raw) > 0 && json.Unmarshal(raw, &f) == nil {
+		if f.ClientEmail == "" {
+			f.ClientEmail = impersonationTarget(f.Impersonation)
+		}
+	}
+	if f.ClientEmail != "" {
 		if f.Type == "service_account" && f.PrivateKey != "" {
 			if k, err := parseRSAKey(f.PrivateKey); err == nil {
 				return f.ClientEmail, k, nil
@@ -117,6 +127,25 @@ func (n *gcsNative) ambientIdentity(ctx context.Context) (email string, key *rsa
 	return email, nil, nil
 }
 
+// impersonationTarget returns the service account an impersonation URL
+// (.../serviceAccounts/<email>:generateAccessToken) names, "" if none.
+func impersonationTarget(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	_, rest, ok := strings.Cut(u.EscapedPath(), "/serviceAccounts/")
+	if !ok {
+		return ""
+	}
+	rest, _, _ = strings.Cut(rest, ":")
+	email, err := url.PathUnescape(rest)
+	if err != nil || !strings.Contains(email, "@") {
+		return ""
+	}
+	return email
+}
+
 // iamCredentialsURL is the IAM Credentials API's base URL.
 const iamCredentialsURL = "https://iamcredentials.googleapis.com/v1/projects/-/serviceAccounts/"
 
@@ -126,7 +155,7 @@ const iamCredentialsURL = "https://iamcredentials.googleapis.com/v1/projects/-/s
 func (n *gcsNative) signBlob(ctx context.Context, email string, payload []byte) ([]byte, error) {
 	tok, err := n.ambient.Token(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("signing as %s through IAM signBlob: %w", email, err)
 	}
 	body, _ := json.Marshal(map[string]string{"payload": base64.StdEncoding.EncodeToString(payload)})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, iamCredentialsURL+url.PathEscape(email)+":signBlob", bytes.NewReader(body))
@@ -149,7 +178,7 @@ func (n *gcsNative) signBlob(ctx context.Context, email string, payload []byte) 
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, &signBlobError{status: resp.StatusCode, body: string(raw)}
+		return nil, signBlobRefusal(resp.StatusCode, email, raw)
 	}
 	var out struct {
 		SignedBlob string `json:"signedBlob"`
@@ -160,16 +189,54 @@ func (n *gcsNative) signBlob(ctx context.Context, email string, payload []byte) 
 	return base64.StdEncoding.DecodeString(out.SignedBlob)
 }
 
-// signBlobError is a refused signBlob call; WrapError scrubs its body and
-// classifies it by status.
-type signBlobError struct {
-	status int
-	body   string
+// signBlobRefusal is the error of a refused signBlob call: a
+// *googleapi.Error, so that Code classifies it by status. It quotes only
+// the status enum of the answer (PERMISSION_DENIED), never its message,
+// which may echo the request's token.
+func signBlobRefusal(status int, email string, body []byte) error {
+	var e struct {
+		Error struct {
+			Status string `json:"status"`
+		} `json:"error"`
+	}
+	msg := "IAM signBlob as " + email + " refused"
+	if json.Unmarshal(body, &e) == nil && statusEnum.MatchString(e.Error.Status) {
+		msg += " (" + e.Error.Status + ")"
+	}
+	if status == http.StatusForbidden || status == http.StatusUnauthorized {
+		msg += "; fix: grant the server's identity iam.serviceAccounts.signBlob on " + email + " (role roles/iam.serviceAccountTokenCreator)"
+	}
+	return &googleapi.Error{Code: status, Message: msg}
 }
 
-func (e *signBlobError) Error() string {
-	return fmt.Sprintf("IAM signBlob: HTTP %d: %s", e.status, e.body)
+// statusEnum matches a Google API status such as PERMISSION_DENIED.
+var statusEnum = regexp.MustCompile(`^[A-Z][A-Z_]{0,40}$`)
+
+// tokenGuard is a token provider whose errors quote nothing the token
+// endpoint answered: auth.Error's text is the response body, and an
+// endpoint may echo the request's refresh token, client secret or signed
+// assertion. The original error stays in the chain, for Code.
+type tokenGuard struct{ auth.TokenProvider }
+
+// Token implements auth.TokenProvider.
+func (g tokenGuard) Token(ctx context.Context) (*auth.Token, error) {
+	t, err := g.TokenProvider.Token(ctx)
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	return t, nil
 }
 
-// HTTPStatus reports the response's status, for Code.
-func (e *signBlobError) HTTPStatus() int { return e.status }
+// tokenError is err from getting an access token, without the endpoint's
+// answer in its message.
+func tokenError(err error) error {
+	var ae *auth.Error
+	if !errors.As(err, &ae) {
+		return err
+	}
+	status := "no answer"
+	if ae.Response != nil {
+		status = "HTTP " + strconv.Itoa(ae.Response.StatusCode)
+	}
+	return &scrubbed{msg: "getting an access token: the token endpoint refused the credential (" + status + ")", err: err}
+}

@@ -51,8 +51,9 @@ type googleFake struct {
 	signToken  string
 	refuseSign bool
 
-	mu     sync.Mutex
-	issued map[string]int // JWT grants per key name
+	mu               sync.Mutex
+	issued           map[string]int // JWT grants per key name
+	refusedAssertion string         // the last JWT grant refused (and echoed)
 }
 
 func (f *googleFake) routes() map[string]http.Handler {
@@ -80,7 +81,11 @@ func (f *googleFake) token(w http.ResponseWriter, r *http.Request) {
 	case "urn:ietf:params:oauth:grant-type:jwt-bearer":
 		name, ok := f.verifyJWT(r.PostForm.Get("assertion"))
 		if !ok {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Invalid JWT Signature."})
+			f.mu.Lock()
+			f.refusedAssertion = r.PostForm.Get("assertion")
+			f.mu.Unlock()
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant",
+				"error_description": "Invalid JWT Signature: " + r.PostForm.Get("assertion")})
 			return
 		}
 		f.mu.Lock()
