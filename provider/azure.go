@@ -2,12 +2,17 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"strconv"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/azureblob"
+	"gocloud.dev/gcerrors"
 )
 
 // openAzure opens an Azure Blob container through azureblob: shared-key
@@ -50,9 +55,11 @@ func newAzureNative(a *address.Address, o Options) (*azureNative, error) {
 		}
 		n.service, err = service.NewClientWithSharedKeyCredential(serviceURL, n.shared, sopts)
 	} else {
-		if n.token, err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions}); err != nil {
+		cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions})
+		if err != nil {
 			return nil, err
 		}
+		n.token = azureTokenGuard{cred: cred, loc: a.WithoutCredentials()}
 		n.service, err = service.NewClient(serviceURL, n.token, sopts)
 	}
 	if err != nil {
@@ -60,4 +67,30 @@ func newAzureNative(a *address.Address, o Options) (*azureNative, error) {
 	}
 	n.container = n.service.NewContainerClient(a.Bucket)
 	return n, nil
+}
+
+// azureTokenGuard is the ambient identity's credential, with errors that
+// quote nothing Entra ID answered: azidentity's AuthenticationFailedError
+// quotes the token endpoint's body, which may echo the client secret or
+// assertion. A refusal becomes a PermissionDenied *Error (which Code and
+// WrapError find through the SDK's and the driver's wrapping); the
+// original stays in its chain.
+type azureTokenGuard struct {
+	cred azcore.TokenCredential
+	loc  *address.Address // without credentials
+}
+
+// GetToken implements azcore.TokenCredential.
+func (g azureTokenGuard) GetToken(ctx context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	t, err := g.cred.GetToken(ctx, o)
+	var af *azidentity.AuthenticationFailedError
+	if err == nil || !errors.As(err, &af) {
+		return t, err
+	}
+	status := "no answer"
+	if af.RawResponse != nil {
+		status = "HTTP " + strconv.Itoa(af.RawResponse.StatusCode)
+	}
+	return t, &Error{Op: OpCredentials, Provider: g.loc.Provider, Bucket: g.loc.Bucket, Code: gcerrors.PermissionDenied,
+		Err: &scrubbed{msg: "Microsoft Entra ID refused the server's identity (" + status + "); see https://aka.ms/azsdk/go/identity/troubleshoot", err: err}}
 }

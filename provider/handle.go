@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -256,11 +257,26 @@ func (h *Handle) AzureSigner(ctx context.Context) (AzureSigner, error) {
 		st, ex := start.UTC().Format(time.RFC3339), expiry.UTC().Format(time.RFC3339)
 		c, err := svc.GetUserDelegationCredential(ctx, service.KeyInfo{Start: &st, Expiry: &ex}, nil)
 		if err != nil {
-			return nil, WrapError(&h.loc, OpCredentials, err)
+			return nil, WrapError(&h.loc, OpCredentials, userDelegationError(err))
 		}
 		return c, nil
 	}
 	return s, nil
+}
+
+// userDelegationError is a failed Get User Delegation Key, quoting of the
+// service's answer only its status and error code: its body may echo the
+// request's bearer token.
+func userDelegationError(err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return err
+	}
+	msg := fmt.Sprintf("Get User Delegation Key refused: HTTP %d %s", re.StatusCode, re.ErrorCode)
+	if re.StatusCode == http.StatusForbidden {
+		msg += "; fix: give the server's identity a role with generateUserDelegationKey on the account (Storage Blob Delegator, or a Storage Blob Data role)"
+	}
+	return &scrubbed{msg: msg, err: err}
 }
 
 func (h *Handle) noSigner(kind string) error {
