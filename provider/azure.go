@@ -55,9 +55,9 @@ func newAzureNative(a *address.Address, o Options) (*azureNative, error) {
 		}
 		n.service, err = service.NewClientWithSharedKeyCredential(serviceURL, n.shared, sopts)
 	} else {
-		cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions})
-		if err != nil {
-			return nil, err
+		cred, cerr := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions})
+		if cerr != nil {
+			return nil, cerr
 		}
 		n.token = azureTokenGuard{cred: cred, loc: a.WithoutCredentials()}
 		n.service, err = service.NewClient(serviceURL, n.token, sopts)
