@@ -60,10 +60,9 @@ type Handle struct {
 	creds atomic.Pointer[address.Credentials] // current keys; zero unless source is CredentialsAddress
 	mu    sync.Mutex                          // serialises SetCredentials
 
-	s3   *s3Native
-	gcs  *gcsNative
-	az   *azureNative
-	open func() // called by Close after the bucket closes; nil if nothing to release
+	s3  *s3Native
+	gcs *gcsNative
+	az  *azureNative
 }
 
 // Bucket returns the portable bucket, rooted at the address's sub-path.
@@ -340,13 +339,7 @@ func (h *Handle) SetCredentials(ctx context.Context, c address.Credentials) erro
 }
 
 // Close closes the bucket.
-func (h *Handle) Close() error {
-	err := h.bucket.Close()
-	if h.open != nil {
-		h.open()
-	}
-	return err
-}
+func (h *Handle) Close() error { return h.bucket.Close() }
 
 // String describes the handle, redacted.
 func (h *Handle) String() string {
