@@ -187,7 +187,7 @@ func TestHandleAccessors(t *testing.T) {
 				got, want any
 			}{
 				{"Flavor", h.Flavor(), tc.flavor},
-				{"Rules", h.Rules(), tc.flavor.Rules()},
+				{"Rules().Family", h.Rules().Family, tc.flavor.Rules().Family},
 				{"Region", h.Region(), tc.region},
 				{"EndpointURL", h.EndpointURL(), tc.endpoint},
 				{"Style", h.Style(), tc.style},
