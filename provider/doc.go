@@ -15,7 +15,7 @@
 // The bucket Open returns is rooted at the address's sub-path: keys are
 // relative to it and nothing done through the bucket reaches outside it.
 // What differs between S3-protocol services (checksum modes, minimum TLS
-// version, who picks the endpoint) is data in one table, see Quirks.
+// version, who picks the endpoint) is data in address's one table of flavors (address.Rules).
 //
 // Errors from Open are *Error values naming provider, bucket and
 // operation, scrubbed of secrets; WrapError gives the same form to errors

@@ -1,21 +1,20 @@
 package provider
 
 import (
-	"crypto/tls"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/byobkit/byob/address"
 )
 
-// Quirks are the settings one kind of service needs that its SDK does not
-// guess. They are data, kept in one table keyed by flavor, so that a new
-// S3-compatible store is a row here rather than a branch in the code.
-// Addressing style is not here: address.Address.Style decides it.
-type Quirks struct {
+// s3Quirks are the S3 SDK settings one kind of S3-protocol service needs
+// that the SDK does not guess. They are not a table of their own: they are
+// derived from the flavor's record in address (address.Rules), which holds
+// every per-provider fact. Addressing style is address.Address.Style's.
+type s3Quirks struct {
 	// Checksums are the S3 SDK's integrity-checksum modes. Stores that
 	// predate the CRC checksums AWS added in 2025 (most S3-compatible
 	// servers, CoreWeave) reject or mangle uploads that carry them, so they
-	// get "when required" instead of the SDK's "when supported".
+	// get "when required" instead of the SDK's "when supported"
+	// (Rules.LegacyChecksums).
 	RequestChecksum  aws.RequestChecksumCalculation
 	ResponseChecksum aws.ResponseChecksumValidation
 
@@ -29,31 +28,21 @@ type Quirks struct {
 	SDKEndpoint bool
 }
 
-// quirks is the table. Flavors absent from it need nothing special.
-var quirks = map[address.Flavor]Quirks{
-	address.FlavorAWS: {
+// s3QuirksOf translates a flavor's rules into S3 SDK settings.
+func s3QuirksOf(f address.Flavor) s3Quirks {
+	r := f.Rules()
+	q := s3Quirks{
 		RequestChecksum:  aws.RequestChecksumCalculationWhenSupported,
 		ResponseChecksum: aws.ResponseChecksumValidationWhenSupported,
-		SDKEndpoint:      true,
-	},
-	address.FlavorS3Compatible: {
-		RequestChecksum:  aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksum: aws.ResponseChecksumValidationWhenRequired,
-	},
-	address.FlavorCoreWeave: {
-		RequestChecksum:  aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksum: aws.ResponseChecksumValidationWhenRequired,
-		MinTLS:           tls.VersionTLS13,
-	},
-	address.FlavorCoreWeaveLOTA: {
-		RequestChecksum:  aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksum: aws.ResponseChecksumValidationWhenRequired,
-	},
+		MinTLS:           r.MinTLS,
+		SDKEndpoint:      r.SDKEndpoint,
+	}
+	if r.LegacyChecksums {
+		q.RequestChecksum = aws.RequestChecksumCalculationWhenRequired
+		q.ResponseChecksum = aws.ResponseChecksumValidationWhenRequired
+	}
+	return q
 }
-
-// QuirksOf returns the quirks of a flavor; the zero Quirks for a flavor
-// that has none.
-func QuirksOf(f address.Flavor) Quirks { return quirks[f] }
 
 // s3AuthCodes are S3 error codes that mean the request's credential was
 // refused. gocloud's s3blob classifies only AccessDenied and Forbidden as

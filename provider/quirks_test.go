@@ -14,23 +14,19 @@ import (
 )
 
 func TestQuirksTable(t *testing.T) {
-	whenRequired := Quirks{RequestChecksum: aws.RequestChecksumCalculationWhenRequired, ResponseChecksum: aws.ResponseChecksumValidationWhenRequired}
+	whenRequired := s3Quirks{RequestChecksum: aws.RequestChecksumCalculationWhenRequired, ResponseChecksum: aws.ResponseChecksumValidationWhenRequired}
 	for _, tc := range []struct {
 		flavor address.Flavor
-		want   Quirks
+		want   s3Quirks
 	}{
-		{address.FlavorAWS, Quirks{RequestChecksum: aws.RequestChecksumCalculationWhenSupported, ResponseChecksum: aws.ResponseChecksumValidationWhenSupported, SDKEndpoint: true}},
+		{address.FlavorAWS, s3Quirks{RequestChecksum: aws.RequestChecksumCalculationWhenSupported, ResponseChecksum: aws.ResponseChecksumValidationWhenSupported, SDKEndpoint: true}},
 		{address.FlavorS3Compatible, whenRequired},
-		{address.FlavorCoreWeave, Quirks{RequestChecksum: whenRequired.RequestChecksum, ResponseChecksum: whenRequired.ResponseChecksum, MinTLS: tls.VersionTLS13}},
+		{address.FlavorCoreWeave, s3Quirks{RequestChecksum: whenRequired.RequestChecksum, ResponseChecksum: whenRequired.ResponseChecksum, MinTLS: tls.VersionTLS13}},
 		{address.FlavorCoreWeaveLOTA, whenRequired},
-		{address.FlavorGCS, Quirks{}},
-		{address.FlavorAzure, Quirks{}},
-		{address.FlavorFile, Quirks{}},
-		{address.FlavorMem, Quirks{}},
 	} {
 		t.Run(string(tc.flavor), func(t *testing.T) {
-			if got := QuirksOf(tc.flavor); got != tc.want {
-				t.Errorf("QuirksOf(%s) = %+v, want %+v", tc.flavor, got, tc.want)
+			if got := s3QuirksOf(tc.flavor); got != tc.want {
+				t.Errorf("s3QuirksOf(%s) = %+v, want %+v", tc.flavor, got, tc.want)
 			}
 		})
 	}

@@ -31,7 +31,7 @@ func openS3(ctx context.Context, a *address.Address, o Options, h *Handle) (*blo
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}
-	q := QuirksOf(a.Flavor())
+	q := s3QuirksOf(a.Flavor())
 	b, err := s3blob.OpenBucket(ctx, n.client, a.Bucket, &s3blob.Options{
 		// s3blob's multipart uploader has its own checksum setting, which
 		// takes precedence over the client's.
@@ -157,7 +157,7 @@ func newS3V4Signer() *v4.Signer {
 // s3Options is the whole S3 client configuration. Nothing in it comes from
 // the environment except, for an address without keys, the credential chain.
 func s3Options(a *address.Address, o Options, region string, creds aws.CredentialsProvider) s3.Options {
-	q := QuirksOf(a.Flavor())
+	q := s3QuirksOf(a.Flavor())
 	so := s3.Options{
 		Region:                     region,
 		Credentials:                creds,
