@@ -117,7 +117,7 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	if err != nil {
 		return nil, err
 	}
-	b, openErr := Open(ctx, a, opts.Open...)
+	b, openErr := run.openBucket(ctx)
 	if openErr == nil {
 		defer b.Close()
 		run.bucket = b
@@ -135,6 +135,15 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	}
 	r.scrub(secretsOf(a))
 	return r, nil
+}
+
+// openBucket opens the bucket as Open does, except that a file://
+// directory must exist already: Open would create it.
+func (run *checkRun) openBucket(ctx context.Context) (*blob.Bucket, error) {
+	if run.a.Provider == address.File {
+		return run.openFileDir()
+	}
+	return Open(ctx, run.a, run.opts.Open...)
 }
 
 // checkFunc runs one check for one provider.

@@ -3,12 +3,44 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
+
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
 )
+
+// openFileDir opens a file:// bucket for Check. It is openFile without
+// CreateDir: a check changes nothing but the probe it writes and removes,
+// so a directory that does not exist is reported (see fileOpenFinding),
+// not created. Every other fileblob setting is openFile's, so that the
+// probe exercises the bucket Open would return.
+func (run *checkRun) openFileDir() (*blob.Bucket, error) {
+	b, err := fileblob.OpenBucket(filepath.FromSlash(run.a.Bucket), &fileblob.Options{DirFileMode: fileDirMode})
+	if err != nil {
+		return nil, WrapError(run.a, OpOpen, err)
+	}
+	if p := prefix(run.a); p != "" {
+		b = blob.PrefixedBucket(b, p)
+	}
+	return b, nil
+}
+
+// fileOpenFinding is the reachable finding of a file:// directory that
+// could not be opened: missing, not a directory, or not readable.
+func (run *checkRun) fileOpenFinding(openErr error) Finding {
+	dir := filepath.FromSlash(run.a.Bucket)
+	if errors.Is(openErr, fs.ErrNotExist) {
+		return errFinding(CheckReachable, run.where()+" does not exist",
+			fmt.Sprintf("create it: mkdir -p -m %o %s", fileDirMode, shellQuote(dir)))
+	}
+	return errFinding(CheckReachable, "cannot open "+run.where()+": "+errText(openErr),
+		"make "+shellQuote(dir)+" a directory that the server's user can read and write")
+}
 
 // filePurger returns the purge for a file:// bucket: fileblob deletes the
 // probe's file but leaves the directories the write created, so the purge

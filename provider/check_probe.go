@@ -39,7 +39,10 @@ var dataPerms = map[address.Provider]checkPerms{
 // and takes the credentials.
 func (run *checkRun) reachable(ctx context.Context, openErr error) Finding {
 	where := run.where()
-	if openErr != nil {
+	switch {
+	case openErr != nil && run.a.Provider == address.File:
+		return run.fileOpenFinding(openErr)
+	case openErr != nil:
 		return errFinding(CheckReachable, "cannot open "+where+": "+errText(openErr),
 			"check the address's endpoint and credentials")
 	}
