@@ -224,6 +224,9 @@ type checkRun struct {
 	region  string       // the region requests are signed for (s3, cw)
 	bucket  *blob.Bucket // nil when Open failed
 	reached bool         // the reachability check passed
+	// signedBy names the check whose requests, signed for region, all
+	// succeeded (CheckReadWrite, else CheckReachable); "" when none did.
+	signedBy string
 
 	gcs   memo[*storage.BucketAttrs]             // bucket attributes, fetched once
 	azure memo[service.StorageServiceProperties] // account blob service properties, fetched once

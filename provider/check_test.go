@@ -339,7 +339,7 @@ func TestProbeLeavesNothingBehind(t *testing.T) {
 			s := tt.store(cancel)
 			s.Bucket = memblob.OpenBucket(nil)
 			defer s.Bucket.Close()
-			got := runProbe(ctx, s, key, perms, nil, "team/"+key)
+			got, _ := runProbe(ctx, s, key, perms, nil, "team/"+key)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("finding (-want +got):\n%s", d)
 			}
@@ -373,7 +373,7 @@ func TestProbeReportsPurgeResult(t *testing.T) {
 			b := memblob.OpenBucket(nil)
 			defer b.Close()
 			purge := func(context.Context, string) purgeResult { return tt.purge }
-			got := runProbe(context.Background(), b, ProbeDir+"/k", dataPerms[address.S3], purge, "p/"+ProbeDir+"/k")
+			got, _ := runProbe(context.Background(), b, ProbeDir+"/k", dataPerms[address.S3], purge, "p/"+ProbeDir+"/k")
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("finding (-want +got):\n%s", d)
 			}
