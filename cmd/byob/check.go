@@ -20,47 +20,58 @@ var checkExit = map[provider.Severity]int{
 	provider.SeverityError:   2,
 }
 
-// runCheck is 'byob check': parse the flags and the address, run
-// provider.Check and print its report.
-func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+const checkUsage = "usage: byob check [-origin O] [-kms-key K] [-gc] '<address>'"
+
+// runCheck is 'byob check': parse the flags and the address, run the check
+// and print its report.
+func (c cli) runCheck(args []string) int {
+	// The flag package prints and returns messages that quote the
+	// argument at fault: it sees the arguments only through a shield.
+	sh := newShield(args)
 	fs := flag.NewFlagSet("byob check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	origin := fs.String("origin", "*", "the web origin the CORS rules must allow")
 	kmsKey := fs.String("kms-key", "", "KMS key default encryption must use (s3/cw default: $AWS_S3_KMS_ID)")
 	gc := fs.Bool("gc", false, "garbage collection will run: missing versioning or soft delete is an error")
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	pos, err := parseInterleaved(fs, sh.args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(c.stdout, "%s\n\nflags, before or after the address:\n", checkUsage)
+		fs.SetOutput(c.stdout)
+		fs.PrintDefaults()
 		return 0
+	case err != nil:
+		return c.fail("byob check", sh.show(err.Error()), "run 'byob check -h' for the flags")
 	}
-	if err != nil {
-		return 2
+	for i := range pos {
+		pos[i] = sh.reveal(pos[i])
 	}
 	if len(pos) != 1 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return c.fail("byob check", wantOne(pos), checkUsage)
 	}
+	*origin, *kmsKey = sh.reveal(*origin), sh.reveal(*kmsKey)
 	a, err := address.Parse(pos[0])
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
 	if !isSet(fs, "kms-key") && (a.Provider == address.S3 || a.Provider == address.CoreWeave) {
-		*kmsKey = getenv("AWS_S3_KMS_ID")
+		*kmsKey = c.getenv("AWS_S3_KMS_ID")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r, err := provider.Check(ctx, a, provider.CheckOptions{
+	r, err := c.check(ctx, a, provider.CheckOptions{
 		Origin:    *origin,
 		KMSKeyID:  *kmsKey,
 		GCEnabled: *gc,
-		Open:      []provider.Option{provider.WithDefaultRegion(getenv("AWS_REGION"))},
+		Open:      []provider.Option{provider.WithDefaultRegion(c.getenv("AWS_REGION"))},
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
-	if _, err := r.WriteTo(stdout); err != nil {
-		fmt.Fprintln(stderr, "byob check:", err)
+	if _, err := r.WriteTo(c.stdout); err != nil {
+		fmt.Fprintln(c.stderr, "byob check:", err)
 		return 2
 	}
 	return checkExit[r.Worst()]

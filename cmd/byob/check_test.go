@@ -36,7 +36,8 @@ func TestCheckCommandOffline(t *testing.T) {
 			"", "region", "sk-secret"},
 		{"no address", []string{"check"}, nil, 2, "", "usage:", ""},
 		{"two addresses", []string{"check", "mem://a", "mem://b"}, nil, 2, "", "usage:", ""},
-		{"unknown flag", []string{"check", "-bogus", "mem://a"}, nil, 2, "", "flag provided but not defined", ""},
+		{"unknown flag", []string{"check", "-bogus", "mem://a"}, nil, 2, "", "flag provided but not defined: -bogus; fix: run 'byob check -h' for the flags\n", ""},
+		{"help: the flags on stdout, exit 0", []string{"check", "-h"}, nil, 0, "flags, before or after the address:\n  -gc\n", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
