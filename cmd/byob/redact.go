@@ -33,19 +33,34 @@ func redactArg(arg string) string {
 }
 
 // splitArg splits an argument that may hold a secret into what a message
-// may show as typed (leading dashes, and a flag's name and '=' when only
-// its value may hold a secret: "-gc=s3://…") and the rest. ok is false
-// when nothing in arg may hold a secret.
+// may show as typed (leading dashes, and a flag's name and '=' when the
+// name is a word: "-gc=s3://…") and the rest. ok is false when nothing in
+// arg may hold a secret. A name that is not a word may be part of a key:
+// in "-AK:SK=@host" the '=' belongs to the base64 secret.
 func splitArg(arg string) (kept, secret string, ok bool) {
 	if !mayHoldSecret(arg) {
 		return "", "", false
 	}
 	body := strings.TrimLeft(arg, "-")
 	dashes := arg[:len(arg)-len(body)]
-	if name, value, ok := strings.Cut(body, "="); ok && dashes != "" && !mayHoldSecret(name) {
+	if name, value, ok := strings.Cut(body, "="); ok && dashes != "" && isFlagName(name) {
 		return dashes + name + "=", value, true
 	}
 	return dashes, body, true
+}
+
+// isFlagName reports whether s could name a flag: a letter, then letters,
+// digits, '-' and '_'.
+func isFlagName(s string) bool {
+	for i, c := range []byte(s) {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '-' || c == '_'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 // redactValue is the shown form of a value that may hold a secret.

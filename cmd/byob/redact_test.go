@@ -75,6 +75,10 @@ func TestArgumentsWithSecretsAreRedactedInMessages(t *testing.T) {
 			`byob check: flag provided but not defined: -<not shown: it may hold a secret>; fix: run 'byob check -h' for the flags`},
 		{"unknown flag: credentials in the name, before '='", []string{"check", "-" + testAccessKey + ":" + testSecretKey + "@h=1", "mem://m"},
 			`byob check: flag provided but not defined: -<not shown: it may hold a secret>; fix: run 'byob check -h' for the flags`},
+		{"unknown flag: an '=' inside the secret is not a flag's '='", []string{"check", "-" + testAccessKey + ":" + testAzureKey[:60] + "=@h/bkt", "mem://m"},
+			`byob check: flag provided but not defined: -<not shown: it may hold a secret>; fix: run 'byob check -h' for the flags`},
+		{"too many arguments: an '=' inside the secret", []string{"address", "mem://m", "--" + testAccessKey + ":" + testAzureKey[:60] + "=@h/bkt"},
+			`byob address: want one address, got 2 arguments: "mem://m" "--<not shown: it may hold a secret>"; fix: usage: byob address '<address>'`},
 		{"unknown flag: an Azure address as its value", []string{"check", "-key=" + azAddr, "mem://m"},
 			`byob check: flag provided but not defined: -key; fix: run 'byob check -h' for the flags`},
 		{"bad flag syntax: three dashes", []string{"check", "---" + s3Addr},
@@ -113,8 +117,8 @@ func TestArgumentsWithSecretsAreRedactedInMessages(t *testing.T) {
 // A flag's value that the shield hid from the flag package still reaches
 // the check as typed, wherever it stands.
 func TestShieldedFlagValuesReachTheCheck(t *testing.T) {
-	const origin = "https://user@app.example.com"
-	const kms = "arn:aws:kms:us-east-1:1:alias/a@b"
+	const origin = "https://app.example.com:8443"
+	const kms = "arn:aws:kms:us-east-1:111122223333:alias/byob"
 	tests := []struct {
 		name    string
 		args    []string
@@ -122,7 +126,7 @@ func TestShieldedFlagValuesReachTheCheck(t *testing.T) {
 	}{
 		{"value after '=', before the address", []string{"-origin=" + origin, "mem://shield-test"}, ""},
 		{"value as the next argument, after the address", []string{"mem://shield-test", "-origin", origin}, ""},
-		{"two dashes, and a second hidden value", []string{"--origin", origin, "-kms-key=" + kms, "mem://shield-test"}, kms},
+		{"two dashes, and a flag that was not hidden", []string{"--origin", origin, "-kms-key=" + kms, "mem://shield-test"}, kms},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
