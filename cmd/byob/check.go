@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
@@ -49,7 +50,18 @@ func (c cli) runCheck(args []string) int {
 	if len(pos) != 1 {
 		return c.fail("byob check", wantOne(pos), checkUsage)
 	}
+	// The report quotes both values (in the CORS fix, in the encryption
+	// finding), and scrubs only the checked address's keys: a value that
+	// may hold another address's keys is refused, shown redacted.
 	*origin, *kmsKey = sh.reveal(*origin), sh.reveal(*kmsKey)
+	if !isOrigin(*origin) {
+		return c.fail("byob check", "-origin "+quoteArg(*origin)+" is not a web origin",
+			"write -origin='*' or a scheme, host and optional port, such as -origin=https://app.example.com")
+	}
+	if mayHoldSecret(*kmsKey) {
+		return c.fail("byob check", "-kms-key "+quoteArg(*kmsKey)+" is not a KMS key",
+			"write a key ARN, key ID or alias/<name> (AWS), or projects/…/cryptoKeys/<name> (GCS)")
+	}
 	a, err := address.Parse(pos[0])
 	if err != nil {
 		fmt.Fprintln(c.stderr, err)
@@ -91,6 +103,25 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// isOrigin reports whether s is "*" or a web origin as browsers send it:
+// http or https, "://", and a host with an optional port; no user name,
+// path, query or white space.
+func isOrigin(s string) bool {
+	if s == "*" {
+		return true
+	}
+	scheme, host, ok := strings.Cut(s, "://")
+	if !ok || (scheme != "http" && scheme != "https") || host == "" {
+		return false
+	}
+	for _, c := range []byte(host) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("@/?#\\", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {
