@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"cloud.google.com/go/storage"
@@ -117,7 +118,7 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	if err != nil {
 		return nil, err
 	}
-	b, openErr := Open(ctx, a, opts.Open...)
+	b, openErr := run.openBucket(ctx)
 	if openErr == nil {
 		defer b.Close()
 		run.bucket = b.Bucket()
@@ -135,6 +136,13 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	}
 	r.scrub(secretsOf(a))
 	return r, nil
+}
+
+// openBucket opens the bucket as Open does, except that a file://
+// directory must exist already: a check changes nothing but its probe, so
+// a missing directory is reported (see fileOpenFinding), not created.
+func (run *checkRun) openBucket(ctx context.Context) (*Handle, error) {
+	return Open(ctx, run.a, slices.Concat(run.opts.Open, []Option{withExistingDir()})...)
 }
 
 // checkFunc runs one check for one provider.
@@ -215,6 +223,9 @@ type checkRun struct {
 	region  string       // the region requests are signed for (s3, cw)
 	bucket  *blob.Bucket // nil when Open failed
 	reached bool         // the reachability check passed
+	// signedBy names the check whose requests, signed for region, all
+	// succeeded (CheckReadWrite, else CheckReachable); "" when none did.
+	signedBy string
 
 	gcs   memo[*storage.BucketAttrs]             // bucket attributes, fetched once
 	azure memo[service.StorageServiceProperties] // account blob service properties, fetched once

@@ -3,12 +3,25 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 )
+
+// fileOpenFinding is the reachable finding of a file:// directory that
+// could not be opened: missing, not a directory, or not readable.
+func (run *checkRun) fileOpenFinding(openErr error) Finding {
+	dir := filepath.FromSlash(run.a.Bucket)
+	if errors.Is(openErr, fs.ErrNotExist) {
+		return errFinding(CheckReachable, run.where()+" does not exist",
+			fmt.Sprintf("create it: mkdir -p -m %o %s", fileDirMode, shellQuote(dir)))
+	}
+	return errFinding(CheckReachable, "cannot open "+run.where()+": "+errText(openErr),
+		"make "+shellQuote(dir)+" a directory that the server's user can read and write")
+}
 
 // filePurger returns the purge for a file:// bucket: fileblob deletes the
 // probe's file but leaves the directories the write created, so the purge

@@ -39,13 +39,17 @@ var dataPerms = map[address.Provider]checkPerms{
 // and takes the credentials.
 func (run *checkRun) reachable(ctx context.Context, openErr error) Finding {
 	where := run.where()
-	if openErr != nil {
+	switch {
+	case openErr != nil && run.a.Provider == address.File:
+		return run.fileOpenFinding(openErr)
+	case openErr != nil:
 		return errFinding(CheckReachable, "cannot open "+where+": "+errText(openErr),
 			"check the address's endpoint and credentials")
 	}
 	_, err := run.bucket.List(nil).Next(ctx)
 	if err == nil || err == io.EOF {
 		run.reached = true
+		run.signedBy = CheckReachable
 		return okFinding(CheckReachable, "listed "+where)
 	}
 	perm := dataPerms[run.a.Provider].list
@@ -98,7 +102,11 @@ func probeCheck(ctx context.Context, run *checkRun) Finding {
 	if err != nil {
 		return couldNotCheck(CheckReadWrite, "cannot make a probe name: "+err.Error(), "", "")
 	}
-	return runProbe(ctx, run.bucket, key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
+	f, worked := runProbe(ctx, run.bucket, key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
+	if worked {
+		run.signedBy = CheckReadWrite
+	}
+	return f
 }
 
 // probeKey returns a fresh key under ProbeDir, relative to the sub-path.
@@ -133,10 +141,11 @@ type purgeFunc func(ctx context.Context, fullKey string) purgeResult
 // the probe is deleted again (and, with purge, its old versions) on a
 // context that ctx's cancellation does not reach, and the finding says if
 // anything was left behind. fullKey is key as the operator sees it.
-func runProbe(ctx context.Context, store probeStore, key string, perms checkPerms, purge purgeFunc, fullKey string) Finding {
+// The bool says the write, the read back and the delete all succeeded.
+func runProbe(ctx context.Context, store probeStore, key string, perms checkPerms, purge purgeFunc, fullKey string) (Finding, bool) {
 	body := make([]byte, 64)
 	if _, err := rand.Read(body); err != nil {
-		return couldNotCheck(CheckReadWrite, "cannot make probe content: "+err.Error(), "", "")
+		return couldNotCheck(CheckReadWrite, "cannot make probe content: "+err.Error(), "", ""), false
 	}
 	problem, perm, deleted := probeSteps(ctx, store, key, body, perms)
 
@@ -147,7 +156,13 @@ func runProbe(ctx context.Context, store probeStore, key string, perms checkPerm
 	if purge != nil && left == "" {
 		pr = purge(cctx, fullKey)
 	}
+	return probeFinding(problem, perm, fullKey, left, pr), problem == ""
+}
 
+// probeFinding is the read-write-delete finding, given the first failed
+// step (problem, with the permission it needs), what the cleanup left and
+// what the purge of old versions achieved.
+func probeFinding(problem, perm, fullKey, left string, pr purgeResult) Finding {
 	switch {
 	case problem != "":
 		f := errFinding(CheckReadWrite, problem+probeLeftText(fullKey, left, pr.Left, perm != "" && strings.HasPrefix(problem, writeFailed)), "")

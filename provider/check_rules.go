@@ -36,11 +36,22 @@ func lifecycleFinding(bad []string, fix string) Finding {
 	return warnFinding(CheckLifecycle, strings.Join(bad, "; ")+": run history stored there would be lost", fix)
 }
 
-// regionFinding compares the region requests are signed for with the
-// bucket's actual one; saw says how the latter was learned.
-func regionFinding(a *address.Address, want, actual, saw string) Finding {
-	if strings.EqualFold(want, actual) {
+// regionFinding compares the region requests are signed for (want) with
+// the bucket's region as the server names it (actual); saw says how the
+// latter was learned. signedBy names a check whose requests, signed for
+// want, succeeded ("" when none did): on a flavor that is not strict about
+// regions, that settles it whatever the server names.
+func regionFinding(a *address.Address, want, actual, saw, signedBy string) Finding {
+	switch {
+	case strings.EqualFold(want, actual):
 		return okFinding(CheckRegion, saw+", as the address says")
+	case signedBy != "" && !a.Flavor().Rules().RegionStrict:
+		// Outside AWS, GetBucketLocation can name a region of the
+		// server's own (versitygw and Ceph answer their zone group,
+		// "default") while any region signs: a signed request that
+		// succeeded proves the address's region right.
+		return okFinding(CheckRegion, "the server names the bucket's region "+quote(actual)+
+			", but requests signed for "+want+" work ("+signedBy+" passed), and this server does not require the bucket's region")
 	}
 	return errFinding(CheckRegion, saw+", but requests are signed for "+want, regionFix(a, want, actual))
 }

@@ -61,23 +61,33 @@ func TestRegionFinding(t *testing.T) {
 		name         string
 		addr         string
 		want, actual string
+		signedBy     string // the check whose signed requests succeeded
 		f            Finding
 	}{
-		{"match, case aside", "cw://ak:sk@cwobject.com/bkt?region=US-EAST-04A&tls=true", "US-EAST-04A", "us-east-04a",
+		{"match, case aside", "cw://ak:sk@cwobject.com/bkt?region=US-EAST-04A&tls=true", "US-EAST-04A", "us-east-04a", CheckReadWrite,
 			Finding{Check: CheckRegion, Saw: "saw, as the address says"}},
-		{"S3-compatible mismatch: the fix is the redacted address with the bucket's region", "s3://ak:secret-key@minio.local:9000/bkt/p?region=eu-west-1", "eu-west-1", "us-east-1",
+		{"S3-compatible mismatch: the fix is the redacted address with the bucket's region", "s3://ak:secret-key@minio.local:9000/bkt/p?region=eu-west-1", "eu-west-1", "us-east-1", "",
 			Finding{Check: CheckRegion, Severity: SeverityError, Saw: "saw, but requests are signed for eu-west-1",
 				Fix: "set the region in the address: s3://REDACTED:REDACTED@minio.local:9000/bkt/p?region=us-east-1"}},
-		{"AWS endpoint naming the wrong region is corrected too", "s3://ak:secret-key@s3.eu-west-1.amazonaws.com/bkt?region=eu-west-1", "eu-west-1", "us-west-2",
+		{"S3-compatible server naming its zone group: ok once the signed probe passed", "s3://ak:secret-key@minio.local:9000/bkt/p?region=us-east-1", "us-east-1", "default", CheckReadWrite,
+			Finding{Check: CheckRegion, Saw: `the server names the bucket's region "default", but requests signed for us-east-1 work (read-write-delete passed), and this server does not require the bucket's region`}},
+		{"S3-compatible mismatch: ok once the signed listing passed", "s3://ak:secret-key@minio.local:9000/bkt?region=eu-west-1", "eu-west-1", "us-east-1", CheckReachable,
+			Finding{Check: CheckRegion, Saw: `the server names the bucket's region "us-east-1", but requests signed for eu-west-1 work (reachable passed), and this server does not require the bucket's region`}},
+		{"CoreWeave is not strict either", "cw://ak:sk@cwobject.com/bkt?region=US-EAST-04A&tls=true", "US-EAST-04A", "US-WEST-01A", CheckReadWrite,
+			Finding{Check: CheckRegion, Saw: `the server names the bucket's region "US-WEST-01A", but requests signed for US-EAST-04A work (read-write-delete passed), and this server does not require the bucket's region`}},
+		{"AWS endpoint naming the wrong region is corrected too", "s3://ak:secret-key@s3.eu-west-1.amazonaws.com/bkt?region=eu-west-1", "eu-west-1", "us-west-2", "",
 			Finding{Check: CheckRegion, Severity: SeverityError, Saw: "saw, but requests are signed for eu-west-1",
 				Fix: "set the region in the address: s3://REDACTED:REDACTED@s3.us-west-2.amazonaws.com/bkt?region=us-west-2"}},
-		{"region from AWS_REGION", "s3://bkt", "us-east-2", "eu-central-1",
+		{"AWS is strict: a mismatch is an error even after a signed probe passed", "s3://ak:secret-key@s3.eu-west-1.amazonaws.com/bkt?region=eu-west-1", "eu-west-1", "us-west-2", CheckReadWrite,
+			Finding{Check: CheckRegion, Severity: SeverityError, Saw: "saw, but requests are signed for eu-west-1",
+				Fix: "set the region in the address: s3://REDACTED:REDACTED@s3.us-west-2.amazonaws.com/bkt?region=us-west-2"}},
+		{"region from AWS_REGION", "s3://bkt", "us-east-2", "eu-central-1", CheckReachable,
 			Finding{Check: CheckRegion, Severity: SeverityError, Saw: "saw, but requests are signed for us-east-2",
 				Fix: "set the region in the address: s3://bkt?region=eu-central-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if d := cmp.Diff(tt.f, regionFinding(checkAddr(t, tt.addr), tt.want, tt.actual, "saw")); d != "" {
+			if d := cmp.Diff(tt.f, regionFinding(checkAddr(t, tt.addr), tt.want, tt.actual, "saw", tt.signedBy)); d != "" {
 				t.Errorf("finding (-want +got):\n%s", d)
 			}
 		})

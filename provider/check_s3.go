@@ -236,12 +236,12 @@ var s3Region = s3Check(CheckRegion, func(ctx context.Context, run *checkRun, c *
 	out, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(run.a.Bucket)})
 	if err != nil {
 		if r := s3ExpectedRegion(err); r != "" {
-			return regionFinding(run.a, run.region, r, "the server expects requests signed for region "+r)
+			return regionFinding(run.a, run.region, r, "the server expects requests signed for region "+r, run.signedBy)
 		}
 		return unanswered(CheckRegion, "GetBucketLocation", "s3:GetBucketLocation", err)
 	}
 	actual := s3LocationRegion(string(out.LocationConstraint))
-	return regionFinding(run.a, run.region, actual, "the bucket is in "+actual)
+	return regionFinding(run.a, run.region, actual, "the bucket is in "+actual, run.signedBy)
 })
 
 // s3LocationRegion turns a GetBucketLocation answer into a region: AWS

@@ -4,7 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -267,4 +274,69 @@ func TestCheckS3VersitygwFailures(t *testing.T) {
 			t.Errorf("the check left %+v behind", vs)
 		}
 	})
+}
+
+// zoneGroupProxy puts versitygw behind a reverse proxy that answers every
+// GetBucketLocation with "default", as S3-compatible servers that name
+// their zone group do, and returns the proxy's host:port. Everything else
+// passes through untouched, and requests are forwarded as they came, Host
+// header included, so that versitygw still verifies their signatures.
+// rewrites counts the answers the proxy replaced.
+func zoneGroupProxy(t *testing.T, srv testenv.S3Server) (endpoint string, rewrites *atomic.Int64) {
+	t.Helper()
+	rewrites = new(atomic.Int64)
+	target := &url.URL{Scheme: "http", Host: srv.Endpoint}
+	const answer = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">default</LocationConstraint>`
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			r.SetURL(target)
+			r.Out.Host = r.In.Host // the host the request was signed for
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			req := resp.Request
+			if req.Method != http.MethodGet || !req.URL.Query().Has("location") || resp.StatusCode != http.StatusOK {
+				return nil
+			}
+			resp.Body.Close()
+			resp.Body = io.NopCloser(strings.NewReader(answer))
+			resp.ContentLength = int64(len(answer))
+			resp.Header.Set("Content-Length", strconv.Itoa(len(answer)))
+			rewrites.Add(1)
+			return nil
+		},
+	}
+	ps := httptest.NewServer(rp)
+	t.Cleanup(ps.Close)
+	return strings.TrimPrefix(ps.URL, "http://"), rewrites
+}
+
+// Issue #7, defect 11: a server that names its zone group ("default") in
+// GetBucketLocation, and takes the address's region all the same, has a
+// region that works: the signed probe just proved it.
+func TestCheckS3ZoneGroupRegionIsOK(t *testing.T) {
+	srv := testenv.S3(t)
+	c := checkS3Client(srv)
+	b := newCheckS3Bucket(t, c)
+	proxy, rewrites := zoneGroupProxy(t, srv)
+	a := checkS3Address(srv, b, "team", vgwRegion)
+	a.Endpoint = proxy
+	r, err := Check(context.Background(), a, CheckOptions{})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if rewrites.Load() == 0 {
+		t.Fatal("the proxy answered no GetBucketLocation: the test proves nothing")
+	}
+	if f, _ := r.Finding(CheckReadWrite); f.Severity != SeverityOK {
+		t.Fatalf("the signed probe through the proxy failed: %+v", f)
+	}
+	want := Finding{Check: CheckRegion, Saw: `the server names the bucket's region "default", but requests signed for us-east-1 work (read-write-delete passed), and this server does not require the bucket's region`}
+	got, _ := r.Finding(CheckRegion)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("region (-want +got):\n%s", d)
+	}
+	if strings.Contains(r.String(), srv.SecretKey) {
+		t.Errorf("report contains the secret key")
+	}
 }

@@ -64,8 +64,8 @@ func TestCheckEmbeddedStores(t *testing.T) {
 			{Check: CheckReachable, Saw: `listed bucket "check-test-mem" under "team/a/"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted "team/a/.byob-check/<random>"; nothing left behind`},
 		}},
-		{"file directory that does not exist yet is created and checked", fileURL(filepath.ToSlash(dir) + "/new"), []Finding{
-			{Check: CheckReachable, Saw: `listed directory "` + filepath.ToSlash(dir) + `/new"`},
+		{"file directory runs the data checks only", fileURL(filepath.ToSlash(dir)), []Finding{
+			{Check: CheckReachable, Saw: `listed directory "` + filepath.ToSlash(dir) + `"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted ".byob-check/<random>"; nothing left behind`},
 		}},
 	}
@@ -84,8 +84,8 @@ func TestCheckEmbeddedStores(t *testing.T) {
 			}
 		})
 	}
-	// Nothing is left behind: the mem store is empty, and the file bucket
-	// holds no file and no directory but its own.
+	// Nothing is left behind: the mem store is empty, and the file bucket's
+	// directory is empty.
 	b, err := Open(context.Background(), checkAddr(t, "mem://check-test-mem"))
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +96,7 @@ func TestCheckEmbeddedStores(t *testing.T) {
 	}
 	var left []string
 	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, _ error) error {
-		if p != dir && p != filepath.Join(dir, "new") {
+		if p != dir {
 			left = append(left, p)
 		}
 		return nil
@@ -115,19 +115,81 @@ func TestCheckFileRemovesOnlyWhatTheProbeCreated(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// The address's directory is dir/team/new/sub: "new" and "sub" are
-	// created by Open, not by the probe, and stay.
-	a := checkAddr(t, fileURL(filepath.ToSlash(dir)+"/team/new/sub"))
-	if _, err := Check(context.Background(), a, CheckOptions{}); err != nil {
+	a := checkAddr(t, fileURL(filepath.ToSlash(dir)+"/team"))
+	r, err := Check(context.Background(), a, CheckOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{keep, filepath.Join(dir, "team", "new", "sub")} {
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("%s is gone: %v", p, err)
-		}
+	if r.Worst() != SeverityOK {
+		t.Errorf("Worst = %v, want ok:\n%s", r.Worst(), r)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "team", "new", "sub", ProbeDir)); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("probe directory remains: %v", err)
+	ents, err := os.ReadDir(filepath.Dir(keep))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if d := cmp.Diff([]string{"keep.txt"}, names); d != "" {
+		t.Errorf("directory after the check (-want +got):\n%s", d)
+	}
+}
+
+// A check changes nothing but its probe: a file:// directory that does not
+// exist is an error finding with the command that creates it, and is still
+// missing afterwards, as is every directory above it that was missing.
+func TestCheckFileMissingDirectoryIsReportedNotCreated(t *testing.T) {
+	parent := t.TempDir()
+	tests := []struct {
+		name    string
+		dir     string // the address's directory, under parent
+		missing string // the outermost missing directory, under parent
+	}{
+		{"missing directory in an existing one", "new", "new"},
+		{"missing directory under a missing one", "a/b/c", "a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(parent, filepath.FromSlash(tt.dir))
+			r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(dir))), CheckOptions{})
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			want := append([]Finding{
+				{Check: CheckReachable, Severity: SeverityError, Saw: `directory "` + filepath.ToSlash(dir) + `" does not exist`,
+					Fix: "create it: mkdir -p -m 750 " + dir},
+				{Check: CheckReadWrite, Severity: SeverityWarning, CouldNotCheck: true, Saw: "skipped: the bucket could not be opened (see reachable)"},
+			}, checkNotApplicableRest...)
+			if d := cmp.Diff(want, r.Findings); d != "" {
+				t.Errorf("findings (-want +got):\n%s", d)
+			}
+			if r.Worst() != SeverityError {
+				t.Errorf("Worst = %v, want error", r.Worst())
+			}
+			if _, err := os.Lstat(filepath.Join(parent, tt.missing)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the check created %s (Lstat: %v)", tt.missing, err)
+			}
+		})
+	}
+}
+
+func TestCheckFileNotADirectory(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(f))), CheckOptions{})
+	if err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	got, _ := r.Finding(CheckReachable)
+	if got.Severity != SeverityError || !strings.Contains(got.Saw, "is not a directory") ||
+		got.Fix != "make "+f+" a directory that the server's user can read and write" {
+		t.Errorf("reachable = %+v", got)
+	}
+	if b, err := os.ReadFile(f); err != nil || string(b) != "x" {
+		t.Errorf("the file changed: %q, %v", b, err)
 	}
 }
 
@@ -277,7 +339,7 @@ func TestProbeLeavesNothingBehind(t *testing.T) {
 			s := tt.store(cancel)
 			s.Bucket = memblob.OpenBucket(nil)
 			defer s.Bucket.Close()
-			got := runProbe(ctx, s, key, perms, nil, "team/"+key)
+			got, _ := runProbe(ctx, s, key, perms, nil, "team/"+key)
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("finding (-want +got):\n%s", d)
 			}
@@ -311,7 +373,7 @@ func TestProbeReportsPurgeResult(t *testing.T) {
 			b := memblob.OpenBucket(nil)
 			defer b.Close()
 			purge := func(context.Context, string) purgeResult { return tt.purge }
-			got := runProbe(context.Background(), b, ProbeDir+"/k", dataPerms[address.S3], purge, "p/"+ProbeDir+"/k")
+			got, _ := runProbe(context.Background(), b, ProbeDir+"/k", dataPerms[address.S3], purge, "p/"+ProbeDir+"/k")
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("finding (-want +got):\n%s", d)
 			}

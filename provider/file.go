@@ -25,8 +25,8 @@ const fileDirMode = 0o750
 // Temporary files are written in os.TempDir and renamed into place, so a
 // listing never shows a half-written object; TMPDIR must therefore be on
 // the same file system as the bucket's directory, or writes fail (loudly).
-func openFile(_ context.Context, a *address.Address, _ Options, _ *Handle) (*blob.Bucket, error) {
-	b, err := fileblob.OpenBucket(a.Bucket, &fileblob.Options{CreateDir: true, DirFileMode: fileDirMode})
+func openFile(_ context.Context, a *address.Address, o Options, _ *Handle) (*blob.Bucket, error) {
+	b, err := fileblob.OpenBucket(a.Bucket, &fileblob.Options{CreateDir: !o.existingDir, DirFileMode: fileDirMode})
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}

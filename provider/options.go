@@ -17,6 +17,11 @@ type Options struct {
 	// such as a minimum TLS version are applied to a copy of its
 	// *http.Transport; a transport of another type is used as it is.
 	HTTPClient *http.Client
+
+	// existingDir: a file:// directory must exist already; Open reports a
+	// missing one instead of creating it (the preflight check's mode: a
+	// check changes nothing but its probe).
+	existingDir bool
 }
 
 // Option sets one of the Options.
@@ -32,6 +37,11 @@ func WithDefaultRegion(region string) Option {
 // through. nil restores the SDK defaults.
 func WithHTTPClient(c *http.Client) Option {
 	return func(o *Options) { o.HTTPClient = c }
+}
+
+// withExistingDir sets Options.existingDir.
+func withExistingDir() Option {
+	return func(o *Options) { o.existingDir = true }
 }
 
 // Collect applies opts in order to zero Options and returns the result;

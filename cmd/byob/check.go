@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
@@ -20,47 +21,69 @@ var checkExit = map[provider.Severity]int{
 	provider.SeverityError:   2,
 }
 
-// runCheck is 'byob check': parse the flags and the address, run
-// provider.Check and print its report.
-func runCheck(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+const checkUsage = "usage: byob check [-origin O] [-kms-key K] [-gc] '<address>'"
+
+// runCheck is 'byob check': parse the flags and the address, run the check
+// and print its report.
+func (c cli) runCheck(args []string) int {
+	// The flag package prints and returns messages that quote the
+	// argument at fault: it sees the arguments only through a shield.
+	sh := newShield(args)
 	fs := flag.NewFlagSet("byob check", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard)
 	origin := fs.String("origin", "*", "the web origin the CORS rules must allow")
 	kmsKey := fs.String("kms-key", "", "KMS key default encryption must use (s3/cw default: $AWS_S3_KMS_ID)")
 	gc := fs.Bool("gc", false, "garbage collection will run: missing versioning or soft delete is an error")
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	pos, err := parseInterleaved(fs, sh.args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(c.stdout, "%s\n\nflags, before or after the address:\n", checkUsage)
+		fs.SetOutput(c.stdout)
+		fs.PrintDefaults()
 		return 0
+	case err != nil:
+		return c.fail("byob check", sh.show(err.Error()), "run 'byob check -h' for the flags")
 	}
-	if err != nil {
-		return 2
+	for i := range pos {
+		pos[i] = sh.reveal(pos[i])
 	}
 	if len(pos) != 1 {
-		fmt.Fprint(stderr, usage)
-		return 2
+		return c.fail("byob check", wantOne(pos), checkUsage)
+	}
+	// The report quotes both values (in the CORS fix, in the encryption
+	// finding), and scrubs only the checked address's keys: a value that
+	// may hold another address's keys is refused, shown redacted.
+	*origin, *kmsKey = sh.reveal(*origin), sh.reveal(*kmsKey)
+	if !isOrigin(*origin) {
+		return c.fail("byob check", "-origin "+quoteArg(*origin)+" is not a web origin",
+			"write -origin='*' or a scheme, host and optional port, such as -origin=https://app.example.com")
+	}
+	if mayHoldSecret(*kmsKey) {
+		return c.fail("byob check", "-kms-key "+quoteArg(*kmsKey)+" is not a KMS key",
+			"write a key ARN, key ID or alias/<name> (AWS), or projects/…/cryptoKeys/<name> (GCS)")
 	}
 	a, err := address.Parse(pos[0])
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
 	if !isSet(fs, "kms-key") && (a.Provider == address.S3 || a.Provider == address.CoreWeave) {
-		*kmsKey = getenv("AWS_S3_KMS_ID")
+		*kmsKey = c.getenv("AWS_S3_KMS_ID")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r, err := provider.Check(ctx, a, provider.CheckOptions{
+	r, err := c.check(ctx, a, provider.CheckOptions{
 		Origin:    *origin,
 		KMSKeyID:  *kmsKey,
 		GCEnabled: *gc,
-		Open:      []provider.Option{provider.WithDefaultRegion(getenv("AWS_REGION"))},
+		Open:      []provider.Option{provider.WithDefaultRegion(c.getenv("AWS_REGION"))},
 	})
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
-	if _, err := r.WriteTo(stdout); err != nil {
-		fmt.Fprintln(stderr, "byob check:", err)
+	if _, err := r.WriteTo(c.stdout); err != nil {
+		fmt.Fprintln(c.stderr, "byob check:", err)
 		return 2
 	}
 	return checkExit[r.Worst()]
@@ -80,6 +103,25 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// isOrigin reports whether s is "*" or a web origin as browsers send it:
+// http or https, "://", and a host with an optional port; no user name,
+// path, query or white space.
+func isOrigin(s string) bool {
+	if s == "*" {
+		return true
+	}
+	scheme, host, ok := strings.Cut(s, "://")
+	if !ok || (scheme != "http" && scheme != "https") || host == "" {
+		return false
+	}
+	for _, c := range []byte(host) {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("@/?#\\", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func isSet(fs *flag.FlagSet, name string) bool {

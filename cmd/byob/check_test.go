@@ -36,7 +36,11 @@ func TestCheckCommandOffline(t *testing.T) {
 			"", "region", "sk-secret"},
 		{"no address", []string{"check"}, nil, 2, "", "usage:", ""},
 		{"two addresses", []string{"check", "mem://a", "mem://b"}, nil, 2, "", "usage:", ""},
-		{"unknown flag", []string{"check", "-bogus", "mem://a"}, nil, 2, "", "flag provided but not defined", ""},
+		{"origin with a path", []string{"check", "-origin", "https://app.example.com/x", "mem://a"}, nil, 2, "", "is not a web origin", ""},
+		{"origin without a scheme", []string{"check", "-origin", "app.example.com", "mem://a"}, nil, 2, "", `-origin "app.example.com" is not a web origin`, ""},
+		{"origin with a port", []string{"check", "-origin", "http://localhost:8080", "mem://a"}, nil, 0, "result: ok", "", ""},
+		{"unknown flag", []string{"check", "-bogus", "mem://a"}, nil, 2, "", "flag provided but not defined: -bogus; fix: run 'byob check -h' for the flags\n", ""},
+		{"help: the flags on stdout, exit 0", []string{"check", "-h"}, nil, 0, "flags, before or after the address:\n  -gc\n", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,10 +17,13 @@
 // addresses unless -kms-key says otherwise.
 //
 // Secrets are never printed: addresses are shown with REDACTED in place of
-// every key.
+// every key, and so is any argument that may hold an address (one with
+// "://" or '@' in it) whenever a message quotes it; one that does not parse
+// is not shown at all.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +31,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 )
 
 const usage = `usage:
@@ -45,34 +49,65 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	return cli{stdout: stdout, stderr: stderr, getenv: getenv, check: provider.Check}.run(args)
+}
+
+// cli is what one run of the command works with: main gives it the
+// process's streams and environment, and tests their own. check is
+// provider.Check, which a test that must not reach the network replaces.
+type cli struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	check          func(context.Context, *address.Address, provider.CheckOptions) (*provider.Report, error)
+}
+
+func (c cli) run(args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(c.stderr, usage)
 		return 2
 	}
 	switch args[0] {
 	case "address":
-		if len(args) != 2 {
-			fmt.Fprint(stderr, usage)
-			return 2
-		}
-		return runAddress(args[1], stdout, stderr, getenv)
+		return c.runAddress(args[1:])
 	case "check":
-		return runCheck(args[1:], stdout, stderr, getenv)
+		return c.runCheck(args[1:])
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "byob: unknown command %q\n%s", args[0], usage)
+	fix := "the commands are address and check; run 'byob help'"
+	if mayHoldSecret(args[0]) {
+		fix = "name the command first: byob address '<address>' or byob check '<address>'"
+	}
+	return c.fail("byob", "unknown command "+quoteArg(args[0]), fix)
+}
+
+// fail prints a usage error on one line, in the form of the address
+// package's errors, and returns exit status 2. problem must show every
+// argument it names through redactArg (or a shield).
+func (c cli) fail(prog, problem, fix string) int {
+	fmt.Fprintf(c.stderr, "%s: %s; fix: %s\n", prog, problem, fix)
 	return 2
 }
 
-func runAddress(s string, stdout, stderr io.Writer, getenv func(string) string) int {
-	a, err := address.Parse(s)
+// wantOne is the problem of a command that takes one address and got args.
+func wantOne(args []string) string {
+	if len(args) == 0 {
+		return "no address given"
+	}
+	return fmt.Sprintf("want one address, got %d arguments: %s", len(args), quoteArgs(args))
+}
+
+func (c cli) runAddress(args []string) int {
+	if len(args) != 1 {
+		return c.fail("byob address", wantOne(args), "usage: byob address '<address>'")
+	}
+	a, err := address.Parse(args[0])
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(c.stderr, err)
 		return 2
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("address", a.String())
 	row("provider", fmt.Sprintf("%s (%s)", a.Provider, a.Flavor()))
@@ -87,7 +122,7 @@ func runAddress(s string, stdout, stderr io.Writer, getenv func(string) string) 
 		row("bucket", a.Bucket)
 	}
 	row("sub-path", orNone(a.Path))
-	row("region", describeRegion(a, getenv("AWS_REGION")))
+	row("region", describeRegion(a, c.getenv("AWS_REGION")))
 	row("tls", fmt.Sprint(a.TLS))
 	row("credentials", describeCredentials(a))
 	tw.Flush()
