@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,6 +21,7 @@ const testPEM = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBK
 
 func TestScrub(t *testing.T) {
 	const secret = "wJalr/XUtnFEMI+K7MDENG=bPxRfiCY"
+	const jwt = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzYUBwLmlhbS5nc2VydmljZWFjY291bnQuY29tIn0.c2lnbmF0dXJlLW9mLXRoZS1qd3Q"
 	for _, tc := range []struct {
 		name, msg string
 		secrets   []string
@@ -34,6 +36,13 @@ func TestScrub(t *testing.T) {
 			kept:    []string{"a ", " b ", " c "},
 		},
 		{
+			name:    "an access key shorter than six characters, where it stands as a word",
+			msg:     "No such key: admin (ask your administrator)",
+			secrets: secretsOf(&address.Address{Provider: address.S3, AccessKey: "admin", Secret: secret}),
+			gone:    []string{": admin "},
+			kept:    []string{"No such key: REDACTED", "administrator"},
+		},
+		{
 			name: "query string of a pre-signed URL",
 			msg:  `Get "https://bkt.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20260101&X-Amz-Signature=deadbeef": EOF`,
 			gone: []string{"deadbeef", "AKIA", "X-Amz-Algorithm"},
@@ -46,10 +55,58 @@ func TestScrub(t *testing.T) {
 			kept: []string{"https://acct.blob.core.windows.net/c/b?REDACTED failed"},
 		},
 		{
+			name: "SAS sig= outside a URL",
+			msg:  "canonical query: sv=2024-08-04&sig=q0c9%2Bsig%3D&se=2026-01-01",
+			gone: []string{"q0c9"},
+			kept: []string{"sig=REDACTED", "sv=2024-08-04", "se=2026-01-01"},
+		},
+		{
 			name: "signature parameters outside a URL",
 			msg:  "canonical query: X-Amz-Signature=0123abcd&X-Goog-Credential=sa%40p",
 			gone: []string{"0123abcd", "sa%40p"},
 			kept: []string{"X-Amz-Signature=REDACTED"},
+		},
+		{
+			name: "X-Goog-Signature outside a URL",
+			msg:  "string to sign mismatch for X-Goog-Signature=9f86d081884c7d65&X-Goog-Date=20260101T000000Z",
+			gone: []string{"9f86d081884c7d65"},
+			kept: []string{"X-Goog-Signature=REDACTED", "X-Goog-Date=20260101T000000Z"},
+		},
+		{
+			name: "X-Amz-Security-Token as a query parameter",
+			msg:  "GET /bkt/k?X-Amz-Security-Token=FQoGZXIvYXdzEJr%2F%2F&x-id=GetObject",
+			gone: []string{"FQoGZXIvYXdzEJr"},
+			kept: []string{"X-Amz-Security-Token=REDACTED", "x-id=GetObject"},
+		},
+		{
+			name: "X-Amz-Security-Token header in a canonical request",
+			msg:  "<CanonicalRequest>GET\n/k\n\nhost:bkt\nx-amz-security-token:FQoGZXIvYXdzEJr//wEaDM\nx-amz-date:20260101T000000Z</CanonicalRequest>",
+			gone: []string{"FQoGZXIvYXdzEJr"},
+			kept: []string{"x-amz-security-token:REDACTED", "x-amz-date:20260101T000000Z"},
+		},
+		{
+			name: "short access key and signature of an AWS4 Authorization header, structurally",
+			msg:  "Authorization=AWS4-HMAC-SHA256 Credential=admin/20260101/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, Signature=0a1b2c3d4e5f",
+			gone: []string{"admin/", "0a1b2c3d4e5f"},
+			kept: []string{"Credential=REDACTED", "SignedHeaders=host;x-amz-date", "Signature=REDACTED"},
+		},
+		{
+			name: "AWS4 Authorization header echoed in JSON",
+			msg:  `{"Authorization":["AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0a1b2c3d4e5f"],"Host":["bkt"]}`,
+			gone: []string{"AK/", "0a1b2c3d4e5f"},
+			kept: []string{`"Host":["bkt"]`},
+		},
+		{
+			name: "AWS4 Authorization header echoed in XML",
+			msg:  "<Error><Authorization>AWS4-HMAC-SHA256 Credential=AK/20260101/us-east-1/s3/aws4_request, Signature=0a1b2c3d4e5f</Authorization></Error>",
+			gone: []string{"AK/", "0a1b2c3d4e5f"},
+			kept: []string{"<Authorization>REDACTED</Authorization>"},
+		},
+		{
+			name: "signature and access key AWS quotes back in SignatureDoesNotMatch",
+			msg:  "<Error><Code>SignatureDoesNotMatch</Code><AWSAccessKeyId>AK</AWSAccessKeyId><SignatureProvided>0a1b2c3d</SignatureProvided></Error>",
+			gone: []string{">AK<", "0a1b2c3d"},
+			kept: []string{"<Code>SignatureDoesNotMatch</Code>"},
 		},
 		{
 			name: "private key block",
@@ -70,10 +127,76 @@ func TestScrub(t *testing.T) {
 			kept: []string{"x-ms-date: now"},
 		},
 		{
+			name: "SharedKey inside an XML body",
+			msg:  "<Error><Code>AuthorizationFailure</Code><Message>saw SharedKey acct:c2lnbmF0dXJlPQ== for /acct/c</Message></Error>",
+			gone: []string{"c2lnbmF0dXJlPQ"},
+			kept: []string{"SharedKey acct:REDACTED for /acct/c</Message>", "<Code>AuthorizationFailure</Code>"},
+		},
+		{
+			name: "SharedKeyLite inside a JSON body",
+			msg:  `{"error":{"message":"header was sharedkeylite acct:c2ln+/bmF0=="}}`,
+			gone: []string{"c2ln+/bmF0"},
+			kept: []string{"sharedkeylite acct:REDACTED"},
+		},
+		{
 			name: "signature Azure quotes back",
 			msg:  "The MAC signature found in the HTTP request 'q0c9+sig=' is not the same as any computed signature.",
 			gone: []string{"q0c9+sig="},
 			kept: []string{"is not the same as any computed signature"},
+		},
+		{
+			name: "Bearer token a server echoes in a header dump",
+			msg:  "echo: GET /b/o\r\nAuthorization: Bearer ya29.a0AfH6SMBx-tok_en~+/=\r\nHost: storage",
+			gone: []string{"ya29", "a0AfH6SMBx"},
+			kept: []string{"Host: storage"},
+		},
+		{
+			name: "bearer token in lower case inside JSON",
+			msg:  `{"error":{"code":401,"message":"request had {\"authorization\":\"bearer ya29.lower-case\"}"}}`,
+			gone: []string{"ya29", "lower-case"},
+			kept: []string{`"code":401`},
+		},
+		{
+			name: "BEARER token in upper case inside XML",
+			msg:  "<Error><Message>got BEARER ya29.UPPER.case</Message></Error>",
+			gone: []string{"ya29", "UPPER"},
+			kept: []string{"BEARER REDACTED</Message>"},
+		},
+		{
+			name: "Bearer token in plain text",
+			msg:  "401 Unauthorized: token Bearer ya29.plain was revoked",
+			gone: []string{"ya29.plain"},
+			kept: []string{"was revoked"},
+		},
+		{
+			name: "JWT assertion sent to the token endpoint, form-encoded",
+			msg:  "auth: cannot fetch token: 400\nResponse: grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + jwt,
+			gone: []string{"eyJhbGci", "c2lnbmF0dXJl"},
+			kept: []string{"assertion=REDACTED", "grant_type=urn%3Aietf"},
+		},
+		{
+			name: "bare JWT",
+			msg:  "id token " + jwt + " expired",
+			gone: []string{"eyJhbGci", "c2lnbmF0dXJl"},
+			kept: []string{"id token REDACTED expired"},
+		},
+		{
+			name: "access_token in a form body",
+			msg:  "access_token=ya29.formtoken&token_type=Bearer&expires_in=3599",
+			gone: []string{"formtoken"},
+			kept: []string{"access_token=REDACTED", "expires_in=3599"},
+		},
+		{
+			name: "access_token, refresh_token, id_token and client_secret in JSON",
+			msg:  `{"access_token": "ya29.jsontoken", "refresh_token":"1//0gRefresh", "id_token":"idtok", "client_secret":"GOCSPX-secret", "expires_in":3599}`,
+			gone: []string{"jsontoken", "0gRefresh", "idtok", "GOCSPX"},
+			kept: []string{`"access_token": "REDACTED"`, `"expires_in":3599`},
+		},
+		{
+			name: "access_token in JSON quoted inside a JSON string",
+			msg:  `{"error":{"message":"body {\"access_token\":\"ya29.nested\",\"expires_in\":1}"}}`,
+			gone: []string{"ya29.nested"},
+			kept: []string{`expires_in`},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,8 +223,11 @@ func TestSecretsOfKeepsIdentities(t *testing.T) {
 		}
 	}
 	s3 := secretsOf(&address.Address{Provider: address.S3, AccessKey: "AKIAEXAMPLE", Secret: "short"})
-	if len(s3) == 0 || s3[0] != "AKIAEXAMPLE" {
-		t.Errorf("secretsOf(S3) = %q, want the access key (printed as REDACTED by the address) and no too-short secret", s3)
+	if want := []string{"AKIAEXAMPLE", "short"}; !slices.Equal(s3, want) {
+		t.Errorf("secretsOf(S3) = %q, want %q: the access key first (longest first), the short secret too (replaced as a word)", s3, want)
+	}
+	if got := secretsOf(&address.Address{Provider: address.S3, AccessKey: "ak", Secret: "sk"}); len(got) != 0 {
+		t.Errorf("secretsOf with two-character keys = %q, want none: they would match inside ordinary words", got)
 	}
 }
 
