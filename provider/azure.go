@@ -74,7 +74,7 @@ func newAzureNative(a *address.Address, o Options) (*azureNative, error) {
 // quotes the token endpoint's body, which may echo the client secret or
 // assertion. A refusal becomes a PermissionDenied *Error (which Code and
 // WrapError find through the SDK's and the driver's wrapping); the
-// original stays in its chain.
+// original is not kept (see scrubbedCause).
 type azureTokenGuard struct {
 	cred azcore.TokenCredential
 	loc  *address.Address // without credentials
@@ -92,5 +92,5 @@ func (g azureTokenGuard) GetToken(ctx context.Context, o policy.TokenRequestOpti
 		status = "HTTP " + strconv.Itoa(af.RawResponse.StatusCode)
 	}
 	return t, &Error{Op: OpCredentials, Provider: g.loc.Provider, Bucket: g.loc.Bucket, Code: gcerrors.PermissionDenied,
-		Err: &scrubbed{msg: "Microsoft Entra ID refused the server's identity (" + status + "); see https://aka.ms/azsdk/go/identity/troubleshoot", err: err}}
+		Err: scrubbedCause("Microsoft Entra ID refused the server's identity ("+status+"); see https://aka.ms/azsdk/go/identity/troubleshoot", err, nil)}
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"cloud.google.com/go/auth"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/byobkit/byob/address"
 	"gocloud.dev/blob/memblob"
@@ -247,21 +251,79 @@ func TestWrapError(t *testing.T) {
 	if pe.Op != "read" || pe.Provider != address.S3 || pe.Bucket != "bkt" || pe.Code != gcerrors.NotFound {
 		t.Errorf("Error = %+v", pe)
 	}
-	if gcerrors.Code(err) != gcerrors.NotFound || !errors.Is(err, gcerrors.ErrNotFound) {
-		t.Errorf("gcerrors.Code(wrapped) = %v, want NotFound through Unwrap", gcerrors.Code(err))
+	if Code(err) != gcerrors.NotFound || !errors.Is(err, gcerrors.ErrNotFound) {
+		t.Errorf("Code(wrapped) = %v, errors.Is(ErrNotFound) = %v; want NotFound and true", Code(err), errors.Is(err, gcerrors.ErrNotFound))
 	}
-	text := err.Error()
-	for _, leak := range []string{"se/cret", "se%2Fcret", "abc", "AKIAEXAMPLE"} {
-		if strings.Contains(text, leak) || strings.Contains(pe.Err.Error(), leak) {
-			t.Errorf("error text %q contains %q", text, leak)
+	for _, text := range chainTexts(err) {
+		for _, leak := range []string{"se/cret", "se%2Fcret", "abc", "AKIAEXAMPLE"} {
+			if strings.Contains(text, leak) {
+				t.Errorf("error text %q in the chain contains %q", text, leak)
+			}
 		}
 	}
-	if want := `byob provider: s3 bucket "bkt": read: NotFound: `; !strings.HasPrefix(text, want) {
-		t.Errorf("Error() = %q, want it to start with %q", text, want)
+	if want := `byob provider: s3 bucket "bkt": read: NotFound: `; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("Error() = %q, want it to start with %q", err, want)
 	}
 	if again := WrapError(a, "write", err); again != err {
 		t.Errorf("wrapping an *Error again changed it")
 	}
+}
+
+// TestWrapErrorKeepsSentinelsNotCauses: the chain of an *Error answers
+// errors.Is for the well-known sentinels, and errors.As for the S3 code, but
+// holds none of the cause's own error values.
+func TestWrapErrorKeepsSentinelsNotCauses(t *testing.T) {
+	a := &address.Address{Provider: address.S3, Bucket: "bkt", AccessKey: "AKIAEXAMPLE", Secret: "wJalrXUtnFEMIK7MDENG"}
+	apiErr := &smithy.GenericAPIError{Code: "SlowDown", Message: "echo Credential=AKIAEXAMPLE/2026, Signature=0a1b2c3d"}
+	for _, tc := range []struct {
+		name string
+		err  error
+		is   error
+	}{
+		{"context.Canceled", fmt.Errorf("send: %w", context.Canceled), context.Canceled},
+		{"context.DeadlineExceeded", fmt.Errorf("send: %w", context.DeadlineExceeded), context.DeadlineExceeded},
+		{"io.ErrUnexpectedEOF", fmt.Errorf("body: %w", io.ErrUnexpectedEOF), io.ErrUnexpectedEOF},
+		{"fs.ErrNotExist", &fs.PathError{Op: "open", Path: "/d/k", Err: fs.ErrNotExist}, fs.ErrNotExist},
+		{"a caller's hook error", fmt.Errorf("before write: %w", &hookError{err: errGuardInjected}), errGuardInjected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := WrapError(a, "read", tc.err)
+			if !errors.Is(err, tc.is) {
+				t.Errorf("errors.Is(%v, %v) = false", err, tc.is)
+			}
+			if errors.Is(err, tc.err) {
+				t.Errorf("the chain holds the cause itself")
+			}
+		})
+	}
+	t.Run("S3 API error", func(t *testing.T) {
+		err := WrapError(a, "read", fmt.Errorf("operation error S3: GetObject: %w", apiErr))
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "SlowDown" {
+			t.Fatalf("errors.As(smithy.APIError) = %v, want the code SlowDown", ae)
+		}
+		if ae == smithy.APIError(apiErr) || strings.Contains(ae.ErrorMessage(), "0a1b2c3d") || strings.Contains(ae.ErrorMessage(), "AKIAEXAMPLE") {
+			t.Errorf("the API error in the chain is the SDK's own, unscrubbed: %q", ae.ErrorMessage())
+		}
+	})
+}
+
+// chainTexts is the text of err and of every error in its chain, following
+// both Unwrap() error and Unwrap() []error.
+func chainTexts(err error) []string {
+	if err == nil {
+		return nil
+	}
+	texts := []string{err.Error()}
+	switch u := err.(type) {
+	case interface{ Unwrap() error }:
+		texts = append(texts, chainTexts(u.Unwrap())...)
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			texts = append(texts, chainTexts(e)...)
+		}
+	}
+	return texts
 }
 
 func TestErrorTemporary(t *testing.T) {
@@ -291,6 +353,9 @@ func TestCode(t *testing.T) {
 	s3Status := func(code int) error {
 		return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: code}}, Err: errors.New("api error")}
 	}
+	s3API := func(status int, code string) error {
+		return &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}}, Err: &smithy.GenericAPIError{Code: code}}
+	}
 	for _, tc := range []struct {
 		name string
 		err  error
@@ -307,9 +372,19 @@ func TestCode(t *testing.T) {
 		{"S3 503 SlowDown", s3Status(503), gcerrors.ResourceExhausted},
 		{"S3 502", s3Status(502), gcerrors.Internal},
 		{"Azure AuthorizationPermissionMismatch 403", &azcore.ResponseError{ErrorCode: "AuthorizationPermissionMismatch", StatusCode: 403}, gcerrors.PermissionDenied},
+		{"Azure AuthorizationFailure 403, which azureblob leaves Unknown", &azcore.ResponseError{ErrorCode: "AuthorizationFailure", StatusCode: 403}, gcerrors.PermissionDenied},
 		{"Azure 429", &azcore.ResponseError{StatusCode: 429}, gcerrors.ResourceExhausted},
 		{"GCS 401", &googleapi.Error{Code: 401}, gcerrors.PermissionDenied},
+		{"GCS 403, which gcsblob calls NotFound", &googleapi.Error{Code: 403}, gcerrors.PermissionDenied},
 		{"GCS 412", &googleapi.Error{Code: 412}, gcerrors.FailedPrecondition},
+		{"S3 SignatureDoesNotMatch", s3API(403, "SignatureDoesNotMatch"), gcerrors.PermissionDenied},
+		{"S3 InvalidAccessKeyId", s3API(403, "InvalidAccessKeyId"), gcerrors.PermissionDenied},
+		{"versitygw's 404 XAdminUserNotFound is a refused key, not a missing bucket", s3API(404, "XAdminUserNotFound"), gcerrors.PermissionDenied},
+		{"S3 NoSuchBucket stays NotFound", s3API(404, "NoSuchBucket"), gcerrors.NotFound},
+		{"STS ExpiredToken at 400", s3API(400, "ExpiredToken"), gcerrors.PermissionDenied},
+		{"S3 other 400", s3API(400, "InvalidRequest"), gcerrors.InvalidArgument},
+		{"token endpoint refuses the assertion", fmt.Errorf("get token: %w", &auth.Error{Response: &http.Response{StatusCode: 400}}), gcerrors.PermissionDenied},
+		{"token endpoint fails", &auth.Error{Response: &http.Response{StatusCode: 503}}, gcerrors.Internal},
 		{"network timeout", fmt.Errorf("dial: %w", timeoutErr{}), gcerrors.DeadlineExceeded},
 		{"anything else", errors.New("boom"), gcerrors.Unknown},
 	} {

@@ -215,7 +215,8 @@ var statusEnum = regexp.MustCompile(`^[A-Z][A-Z_]{0,40}$`)
 // tokenGuard is a token provider whose errors quote nothing the token
 // endpoint answered: auth.Error's text is the response body, and an
 // endpoint may echo the request's refresh token, client secret or signed
-// assertion. The original error stays in the chain, for Code.
+// assertion. Its scrubbed stand-in keeps the original's Code, not the
+// original (see scrubbedCause).
 type tokenGuard struct{ auth.TokenProvider }
 
 // Token implements auth.TokenProvider.
@@ -238,5 +239,5 @@ func tokenError(err error) error {
 	if ae.Response != nil {
 		status = "HTTP " + strconv.Itoa(ae.Response.StatusCode)
 	}
-	return &scrubbed{msg: "getting an access token: the token endpoint refused the credential (" + status + ")", err: err}
+	return scrubbedCause("getting an access token: the token endpoint refused the credential ("+status+")", err, nil)
 }

@@ -275,7 +275,7 @@ func userDelegationError(err error) error {
 	if re.StatusCode == http.StatusForbidden {
 		msg += "; fix: give the server's identity a role with generateUserDelegationKey on the account (Storage Blob Delegator, or a Storage Blob Data role)"
 	}
-	return &scrubbed{msg: msg, err: err}
+	return scrubbedCause(msg, err, nil)
 }
 
 func (h *Handle) noSigner(kind string) error {
@@ -309,7 +309,7 @@ func (h *Handle) SetCredentials(ctx context.Context, c address.Credentials) erro
 			err = fmt.Errorf("%w: %w", ErrRotation, err)
 		}
 		return &Error{Op: OpCredentials, Provider: h.loc.Provider, Bucket: h.loc.Bucket, Code: gcerrors.InvalidArgument,
-			Err: &scrubbed{msg: ErrRotation.Error() + ": " + scrub(detail, secretsOf(h.loc.WithCredentials(c))), err: err}}
+			Err: scrubbedCause(ErrRotation.Error()+": "+scrub(detail, secretsOf(h.loc.WithCredentials(c))), err, secretsOf(h.loc.WithCredentials(c)))}
 	}
 	if h.source != CredentialsAddress {
 		return fail("the bucket was opened without keys in its address; open it again with keys", nil)
