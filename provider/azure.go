@@ -22,10 +22,9 @@ import (
 // client (bucket settings, user delegation keys) and the container client
 // share one credential, which SetCredentials swaps in place.
 //
-// The bucket is wrapped by guardAzure: gocloud v0.47.0's azureblob panics in
-// Writer.Close when an upload through Writer.Write is refused, and leaves a
-// 403 other than AuthenticationFailed (Azurite's AuthorizationFailure,
-// Azure's AuthorizationPermissionMismatch) Unknown. See azureguard.go.
+// Open's wrapper routes its writes through Upload: gocloud v0.47.0's
+// azureblob panics in Writer.Close when an upload through Writer.Write is
+// refused (see wrapBucket and azureguard.go).
 func openAzure(ctx context.Context, a *address.Address, o Options, h *Handle) (*blob.Bucket, error) {
 	n, err := newAzureNative(a, o)
 	if err != nil {
@@ -36,7 +35,7 @@ func openAzure(ctx context.Context, a *address.Address, o Options, h *Handle) (*
 		return nil, WrapError(a, OpOpen, err)
 	}
 	h.az = n
-	return guardAzure(b), nil
+	return b, nil
 }
 
 // newAzureNative builds the service and container clients for a: the one

@@ -22,6 +22,7 @@ import (
 	azblobblob "github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
 	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
@@ -97,12 +98,23 @@ func (e *guardAzurite) rawVia(t *testing.T, key string, via policy.Transporter) 
 	return b
 }
 
-// guarded is the raw bucket behind guardAzure.
+// addr is the address of the container, with key as its account key.
+func (e *guardAzurite) addr(key string) *address.Address {
+	return &address.Address{Provider: address.Azure, Account: e.srv.Account, Bucket: e.container, Secret: key}
+}
+
+// guarded is the raw bucket behind Open's wrapper, with its Azure switch:
+// writes go through Upload.
 func (e *guardAzurite) guarded(t *testing.T, key string) *blob.Bucket {
 	t.Helper()
-	b := guardAzure(e.raw(t, key))
+	b := wrapBucket(e.addr(key), e.raw(t, key), true)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
+}
+
+// guardMem is memblob behind Open's wrapper with its Azure switch.
+func guardMem() *blob.Bucket {
+	return wrapBucket(&address.Address{Provider: address.Mem, Bucket: "guard"}, memblob.OpenBucket(nil), true)
 }
 
 // guardHeaders records the write options azureblob turns into headers,
@@ -181,8 +193,9 @@ func guardData(n int) []byte {
 }
 
 // TestAzureGuardRefusedUploads: uploads the service refuses make
-// azureblob's writer panic; through the guard they return the error, with
-// the right code, the native error behind it and nothing written.
+// azureblob's writer panic; through Open's wrapper with its Azure switch
+// they return an *Error, with the right code, the native error behind it
+// for ErrorAs and nothing written.
 func TestAzureGuardRefusedUploads(t *testing.T) {
 	e := newGuardAzurite(t)
 	good := e.guarded(t, e.srv.Key)
@@ -226,7 +239,7 @@ func TestAzureGuardRefusedUploads(t *testing.T) {
 				// upload goroutine nils w.pr before Close's deferred
 				// w.pr.Close() runs, which Close orders by waiting for the
 				// goroutine, so the panic is deterministic. If this fails,
-				// gocloud has fixed it and guardAzure may go.
+				// gocloud has fixed it and the wrapper's Azure switch may go.
 				raw := e.raw(t, tc.key)
 				var err error
 				p := guardCatch(func() { err = tc.write(raw) })
@@ -245,12 +258,18 @@ func TestAzureGuardRefusedUploads(t *testing.T) {
 			if got := gcerrors.Code(err); got != tc.wantCode {
 				t.Fatalf("gcerrors.Code = %v, want %v; err = %v", got, tc.wantCode, err)
 			}
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Op != OpWrite || pe.Code != tc.wantCode {
+				t.Errorf("error = %#v, want a *provider.Error for op %q with code %v", err, OpWrite, tc.wantCode)
+			}
 			var re *azcore.ResponseError
 			if !b.ErrorAs(err, &re) || re.StatusCode != tc.wantStatus {
 				t.Errorf("ErrorAs(*azcore.ResponseError) = %v (%+v), want status %d", re != nil, re, tc.wantStatus)
 			}
-			if strings.Contains(err.Error(), guardWrongKey) || strings.Contains(err.Error(), e.srv.Key) {
-				t.Errorf("the error text contains an account key")
+			for _, text := range chainTexts(err) {
+				if strings.Contains(text, guardWrongKey) || strings.Contains(text, e.srv.Key) {
+					t.Errorf("the error's chain contains an account key")
+				}
 			}
 			if tc.wantBlob == "" {
 				guardAbsent(t, good, tc.blobKey)
@@ -261,16 +280,17 @@ func TestAzureGuardRefusedUploads(t *testing.T) {
 	}
 }
 
-// guardCase is one check of the portable API through the guard. env is nil
-// when b is over memblob.
+// guardCase is one check of the portable API through the wrapper with its
+// Azure switch. env is nil when b is over memblob.
 type guardCase struct {
 	name      string
 	azureOnly bool
 	run       func(t *testing.T, b *blob.Bucket, env *guardAzurite)
 }
 
-// TestAzureGuardPortableAPI runs every case through the guard over memblob
-// (always) and over azureblob on Azurite (when it runs).
+// TestAzureGuardPortableAPI runs every case through the wrapper with its
+// Azure switch over memblob (always) and over azureblob on Azurite (when it
+// runs).
 func TestAzureGuardPortableAPI(t *testing.T) {
 	t.Run("memblob", func(t *testing.T) {
 		for _, tc := range guardCases {
@@ -278,7 +298,7 @@ func TestAzureGuardPortableAPI(t *testing.T) {
 				continue
 			}
 			t.Run(tc.name, func(t *testing.T) {
-				b := guardAzure(memblob.OpenBucket(nil))
+				b := guardMem()
 				defer b.Close()
 				tc.run(t, b, nil)
 			})
@@ -635,7 +655,7 @@ var guardCases = []guardCase{
 					h := &guardHeaders{}
 					b := env.rawVia(t, env.srv.Key, h)
 					if guard {
-						b = guardAzure(b)
+						b = wrapBucket(env.addr(env.srv.Key), b, true)
 					}
 					if err := tc.write(b, fmt.Sprintf("opts/%s-%v", tc.name, guard)); err != nil {
 						t.Fatalf("write (guarded: %v): %v", guard, err)

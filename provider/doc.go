@@ -17,11 +17,38 @@
 // What differs between S3-protocol services (checksum modes, minimum TLS
 // version, who picks the endpoint) is data in address's one table of flavors (address.Rules).
 //
-// Errors from Open are *Error values naming provider, bucket and
-// operation, scrubbed of secrets; WrapError gives the same form to errors
-// of later operations. Classify errors with Code: it returns what
-// gcerrors.Code does where the driver decided, and refines what a driver
-// leaves Unknown, so that a refused credential reads as PermissionDenied.
+// The bucket of every Handle Open returns (Handle.Bucket), mem:// and
+// file:// included, passes each operation through one wrapper, so that
+// every error it returns is an
+// *Error naming provider, bucket and operation (OpRead, OpWrite, OpList,
+// OpDelete, OpAttributes, OpCopy, OpSign, OpClose), classified once by Code
+// and scrubbed of secrets. gcerrors.Code on such an error agrees with Code:
+// a refused credential is PermissionDenied whatever the service calls it (a
+// GCS 403, which gcsblob reports as NotFound; S3's SignatureDoesNotMatch;
+// Azure's AuthorizationFailure; versitygw's 404 XAdminUserNotFound for an
+// unknown access key). Scrubbing removes the address's keys and every
+// credential a request carries, in the forms a server may echo it back in
+// its error body (headers, query, form and JSON bodies, XML): Authorization
+// values, signatures, SAS sig=, security tokens, Bearer tokens, JWT
+// assertions, OAuth tokens and client secrets, private keys. An *Error's
+// unwrap chain holds only scrubbed text and well-known sentinels (context,
+// io, fs errors, the gcerrors value of the code), so errors.Is keeps
+// working; the SDK's own error value is reached only by the bucket's
+// ErrorAs. Errors of Open itself are *Error values too, and WrapError gives
+// the same form to errors a caller gets elsewhere (use Code on those). A
+// bucket the caller opened itself and hands to NewHandle is kept as it is.
+//
+// Known limits: errors gocloud's portable layer raises before the driver
+// is reached (a key that is not UTF-8, Upload without a content type, a
+// closed bucket) are gocloud's own; they hold only the caller's arguments.
+// An S3 HEAD request (Attributes, Exists, and the check s3blob's Delete
+// makes first) gets no error body, so versitygw's 404 for an unknown access
+// key still reads NotFound there; listing, reading and writing say
+// PermissionDenied.
+//
+// On Azure, the wrapper sends every write through the container's Upload:
+// gocloud v0.47.0's azureblob Writer.Close panics when an upload fed
+// through Writer.Write is refused.
 //
 // Check runs the preflight checks on a bucket: reachable with the
 // address's credentials, writable, and set up as byob needs (CORS,

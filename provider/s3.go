@@ -12,8 +12,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/smithy-go"
-	"github.com/aws/smithy-go/middleware"
 	"github.com/byobkit/byob/address"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/s3blob"
@@ -164,7 +162,6 @@ func s3Options(a *address.Address, o Options, region string, creds aws.Credentia
 		UsePathStyle:               a.Style() == address.StylePath,
 		RequestChecksumCalculation: q.RequestChecksum,
 		ResponseChecksumValidation: q.ResponseChecksum,
-		APIOptions:                 []func(*middleware.Stack) error{addRelabelAuthErrors},
 	}
 	if a.Endpoint != "" || !q.SDKEndpoint {
 		so.BaseEndpoint = aws.String(a.EndpointURL())
@@ -179,56 +176,3 @@ func s3Options(a *address.Address, o Options, region string, creds aws.Credentia
 	}
 	return so
 }
-
-// addRelabelAuthErrors installs relabelAuthErrors first in the stack, so it
-// sees every error the operation returns.
-func addRelabelAuthErrors(st *middleware.Stack) error {
-	return st.Initialize.Add(middleware.InitializeMiddlewareFunc("byobRelabelAuthErrors", relabelAuthErrors), middleware.Before)
-}
-
-// relabelAuthErrors wraps errors that mean "credential refused" so that
-// s3blob (and gcerrors.Code) classify them as PermissionDenied; see
-// s3AuthCodes.
-func relabelAuthErrors(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-	out, md, err := next.HandleInitialize(ctx, in)
-	if err != nil && isS3AuthFailure(err) {
-		err = &s3AuthError{err: err}
-	}
-	return out, md, err
-}
-
-// isS3AuthFailure reports whether err is the service refusing the
-// request's credential: a code from s3AuthCodes, or a 401/403 whose body
-// named no code (HEAD responses have none).
-func isS3AuthFailure(err error) bool {
-	var ae smithy.APIError
-	if !errors.As(err, &ae) {
-		return false
-	}
-	if s3AuthCodes[ae.ErrorCode()] {
-		return true
-	}
-	s := httpStatus(err)
-	return (s == http.StatusUnauthorized || s == http.StatusForbidden) && ae.ErrorCode() == "UnknownError"
-}
-
-// s3AuthError presents an authentication failure as the API error
-// "AccessDenied", which s3blob maps to gcerrors.PermissionDenied. The
-// original code stays in the message, and the original error in the chain.
-type s3AuthError struct{ err error }
-
-func (e *s3AuthError) Error() string { return e.err.Error() }
-func (e *s3AuthError) Unwrap() error { return e.err }
-
-// ErrorCode implements smithy.APIError.
-func (e *s3AuthError) ErrorCode() string { return "AccessDenied" }
-
-// ErrorMessage implements smithy.APIError.
-func (e *s3AuthError) ErrorMessage() string {
-	var ae smithy.APIError
-	errors.As(e.err, &ae)
-	return ae.ErrorCode() + ": " + ae.ErrorMessage()
-}
-
-// ErrorFault implements smithy.APIError.
-func (e *s3AuthError) ErrorFault() smithy.ErrorFault { return smithy.FaultClient }
