@@ -107,14 +107,14 @@ func (e *guardAzurite) addr(key string) *address.Address {
 // writes go through Upload.
 func (e *guardAzurite) guarded(t *testing.T, key string) *blob.Bucket {
 	t.Helper()
-	b := wrapBucket(e.addr(key), e.raw(t, key), true)
+	b := wrapBucket(e.addr(key), nil, e.raw(t, key), true)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
 
 // guardMem is memblob behind Open's wrapper with its Azure switch.
 func guardMem() *blob.Bucket {
-	return wrapBucket(&address.Address{Provider: address.Mem, Bucket: "guard"}, memblob.OpenBucket(nil), true)
+	return wrapBucket(&address.Address{Provider: address.Mem, Bucket: "guard"}, nil, memblob.OpenBucket(nil), true)
 }
 
 // guardHeaders records the write options azureblob turns into headers,
@@ -655,7 +655,7 @@ var guardCases = []guardCase{
 					h := &guardHeaders{}
 					b := env.rawVia(t, env.srv.Key, h)
 					if guard {
-						b = wrapBucket(env.addr(env.srv.Key), b, true)
+						b = wrapBucket(env.addr(env.srv.Key), nil, b, true)
 					}
 					if err := tc.write(b, fmt.Sprintf("opts/%s-%v", tc.name, guard)); err != nil {
 						t.Fatalf("write (guarded: %v): %v", guard, err)

@@ -123,13 +123,13 @@ func WrapError(a *address.Address, op string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	return newError(a, op, err, false)
+	return newError(a, op, err, false, secretsOf(a))
 }
 
 // newError builds the *Error for err, an error of operation op on a's
-// bucket. keepNative keeps err for the bucket's ErrorAs.
-func newError(a *address.Address, op string, err error, keepNative bool) *Error {
-	secrets := secretsOf(a)
+// bucket, scrubbed of secrets (see secretsOf). keepNative keeps err for the
+// bucket's ErrorAs.
+func newError(a *address.Address, op string, err error, keepNative bool, secrets []string) *Error {
 	cause := scrubbedCause(scrub(causeText(err), secrets), err, secrets)
 	e := &Error{
 		Op:       op,

@@ -72,7 +72,7 @@ func Open(ctx context.Context, a *address.Address, opts ...Option) (*Handle, err
 			return nil, err
 		}
 	}
-	b = wrapBucket(a, b, a.Provider == address.Azure)
+	b = wrapBucket(a, h.Address, b, a.Provider == address.Azure)
 	if p := prefix(a); p != "" {
 		b = blob.PrefixedBucket(b, p)
 	}

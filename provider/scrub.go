@@ -145,7 +145,12 @@ func secretsOf(a *address.Address) []string {
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
 	}
-	// Longest first, so a secret is replaced whole before any part of it.
-	slices.SortStableFunc(out, func(x, y string) int { return cmp.Compare(len(y), len(x)) })
-	return out
+	return longestFirst(out)
+}
+
+// longestFirst sorts secrets longest first, so that scrub replaces a
+// secret whole before any part of it.
+func longestFirst(secrets []string) []string {
+	slices.SortStableFunc(secrets, func(x, y string) int { return cmp.Compare(len(y), len(x)) })
+	return secrets
 }

@@ -28,21 +28,39 @@ import (
 // with ==. As reaches b's native clients (*s3.Client, *storage.Client,
 // *container.Client), and SignedURL is b's.
 //
+// Errors are scrubbed of a's secrets and, when current is not nil, of the
+// credentials current returns (a Handle's, which SetCredentials replaces):
+// requests under way at a rotation may still carry the old keys.
+//
 // uploadWrites routes every write through b.Upload instead of b's own
 // writer; Open sets it for Azure, see newUploadWriter.
 //
 // Open calls wrapBucket once for every provider, before rooting the bucket
 // at the sub-path, so keys in messages are the caller's.
-func wrapBucket(a *address.Address, b *blob.Bucket, uploadWrites bool) *blob.Bucket {
-	return blob.NewBucket(&wrapped{a: a, inner: b, uploadWrites: uploadWrites})
+func wrapBucket(a *address.Address, current func() address.Address, b *blob.Bucket, uploadWrites bool) *blob.Bucket {
+	return blob.NewBucket(&wrapped{a: a, current: current, inner: b, uploadWrites: uploadWrites})
 }
 
 // wrapped is the driver.Bucket of wrapBucket, over the portable API of the
 // driver's bucket.
 type wrapped struct {
 	a            *address.Address
+	current      func() address.Address // nil: a's credentials never change
 	inner        *blob.Bucket
 	uploadWrites bool
+}
+
+// secrets are the secrets errors are scrubbed of: a's, and the current
+// credentials' when they differ.
+func (w *wrapped) secrets() []string {
+	s := secretsOf(w.a)
+	if w.current == nil {
+		return s
+	}
+	if c := w.current(); c.AccessKey != w.a.AccessKey || c.Secret != w.a.Secret {
+		s = longestFirst(append(s, secretsOf(&c)...))
+	}
+	return s
 }
 
 var _ driver.Bucket = (*wrapped)(nil)
@@ -61,7 +79,7 @@ func (w *wrapped) fail(op string, err error) error {
 	if errors.As(err, &pe) {
 		return err
 	}
-	return newError(w.a, op, err, true)
+	return newError(w.a, op, err, true, w.secrets())
 }
 
 // ErrorCode implements driver.Bucket: an *Error's Code.
