@@ -24,6 +24,7 @@ import (
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob/memblob"
+	"gocloud.dev/gcerrors"
 )
 
 // Made-up keys, long enough for the 8-byte window check.
@@ -297,13 +298,26 @@ func TestNewHandleOverACallersBucket(t *testing.T) {
 		AccessKey: testAccessKey, Secret: testSecretKey}
 	b := memblob.OpenBucket(nil)
 	h := provider.NewHandle(a, b)
-	if h.Bucket() != b || h.Flavor() != address.FlavorS3Compatible || h.Region() != "us-east-1" || h.Prefix() != "team/" ||
+	if h.Flavor() != address.FlavorS3Compatible || h.Region() != "us-east-1" || h.Prefix() != "team/" ||
 		h.CredentialSource() != provider.CredentialsAddress || h.EndpointURL() != "http://127.0.0.1:9" {
-		t.Errorf("NewHandle: bucket is the caller's %v, flavor %s, region %q, prefix %q, source %s, endpoint %q",
-			h.Bucket() == b, h.Flavor(), h.Region(), h.Prefix(), h.CredentialSource(), h.EndpointURL())
+		t.Errorf("NewHandle: flavor %s, region %q, prefix %q, source %s, endpoint %q",
+			h.Flavor(), h.Region(), h.Prefix(), h.CredentialSource(), h.EndpointURL())
 	}
 	if h.S3() != nil || h.GCS() != nil || h.AzureContainer() != nil || h.AzureService() != nil {
 		t.Errorf("NewHandle has native clients")
+	}
+	// The handle's bucket is the caller's, behind the same error wrapper
+	// as Open's: writes land in b, and errors are classified *Errors.
+	if err := h.Bucket().WriteAll(ctx, "through-handle", []byte("v"), nil); err != nil {
+		t.Fatalf("write through the handle: %v", err)
+	}
+	if got, err := b.ReadAll(ctx, "through-handle"); err != nil || string(got) != "v" {
+		t.Errorf("the caller's bucket reads %q, %v; want what the handle wrote", got, err)
+	}
+	_, err := h.Bucket().ReadAll(ctx, "missing")
+	var pe *provider.Error
+	if !errors.As(err, &pe) || gcerrors.Code(err) != gcerrors.NotFound {
+		t.Errorf("reading a missing key through NewHandle's bucket = %v, want a NotFound *provider.Error", err)
 	}
 	_, errAWS := h.AWSCredentials(ctx)
 	_, errGoogle := h.GoogleSigner(ctx)

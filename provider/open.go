@@ -123,5 +123,8 @@ func NewHandle(a *address.Address, b *blob.Bucket) *Handle {
 		h.creds.Store(&c)
 	}
 	h.region = a.Region
+	// The caller's bucket is rooted already: wrap it as it is, so its
+	// errors are scrubbed and classified like those of Open's buckets.
+	h.bucket = wrapBucket(a, h.Address, b, false)
 	return h
 }
