@@ -112,6 +112,7 @@ func (c cli) runAddress(args []string) int {
 	row("address", a.String())
 	row("provider", fmt.Sprintf("%s (%s)", a.Provider, a.Flavor()))
 	row("endpoint", a.EndpointURL())
+	row("service", a.ServiceID())
 	row("addressing", string(a.Style()))
 	if a.Account != "" {
 		row("account", a.Account)
