@@ -2,7 +2,6 @@ package scope
 
 import (
 	"context"
-	"errors"
 
 	"github.com/byobkit/byob/address"
 )
@@ -15,7 +14,8 @@ import (
 //  1. ErrNotAvailable: the availability matrix offers the storage for the
 //     deployment at team level (nil storage: the deployment has an instance
 //     bucket);
-//  2. ErrNotSupportedStore: the bucket matches the supported-stores list;
+//  2. ErrNotSupportedStore: the bucket matches the supported-stores list
+//     (a self-managed instance needs a list, unless Config.AnyStore);
 //  3. ErrUnusable: Config.Check finds no error (its warnings are returned);
 //  4. ErrOverlap: the location's data does not overlap the instance's or
 //     another team's (see the package documentation);
@@ -23,7 +23,8 @@ import (
 //     exists with other storage, which cannot be changed.
 //
 // Rules 4 and 5 run inside Store.Create, atomically with the insertion, so
-// two servers creating teams at once cannot both pass them.
+// two servers creating teams at once cannot both pass them. The record
+// keeps the storage and its credentials apart (see Record).
 func (r *Registry) CreateTeam(ctx context.Context, team string, storage *address.Address) (warnings []string, err error) {
 	const op = "create team"
 	if err := checkTeamName(team); err != nil {
@@ -38,9 +39,9 @@ func (r *Registry) CreateTeam(ctx context.Context, team string, storage *address
 			return nil, &Error{Op: op, Team: team, Kind: ErrInvalid, Detail: "the storage address names no bucket",
 				Fix: "give the team bucket's full address, or nil for the instance's bucket"}
 		}
-		a := *storage
-		rec.Storage = &a
-		if warnings, err = r.checkBucket(ctx, team, &a); err != nil {
+		full := *storage
+		rec.Storage, rec.Credentials = full.WithoutCredentials(), full.Credentials()
+		if warnings, err = r.checkBucket(ctx, team, &full); err != nil {
 			return nil, err
 		}
 	} else if r.instance == nil {
@@ -61,7 +62,7 @@ func (r *Registry) checkBucket(ctx context.Context, team string, a *address.Addr
 	if err := Available(r.cfg.Deployment, Team, a.Flavor()); err != nil {
 		return nil, withOp(err, op, team)
 	}
-	if err := checkSupported(r.cfg.SupportedStores, a); err != nil {
+	if err := r.checkSupported(a); err != nil {
 		return nil, withOp(err, op, team)
 	}
 	warnings, err := r.cfg.Check(ctx, a)
@@ -91,12 +92,16 @@ func (r *Registry) validate(rec Record, existing []Record) error {
 		}
 	}
 	for _, o := range existing {
-		if o.Team == rec.Team {
-			if sameStorage(o.Storage, rec.Storage) {
-				return existsError(rec.Team)
-			}
-			return immutableError(rec.Team, o.Storage)
+		if o.Team != rec.Team {
+			continue
 		}
+		switch {
+		case !sameStorage(o.Storage, rec.Storage):
+			return immutableError(rec.Team, o.Storage)
+		case o.Credentials != rec.Credentials:
+			return existsError(rec.Team, "with other credentials: to replace them, use RotateCredentials")
+		}
+		return existsError(rec.Team, "")
 	}
 	return nil
 }
@@ -129,11 +134,13 @@ func describePrefix(p string) string {
 	return quote(p)
 }
 
+// sameStorage reports whether two records' storage is one location (nil:
+// the instance's), whatever the credentials.
 func sameStorage(a, b *address.Address) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return a.URL() == b.URL()
+	return sameLocation(a, b)
 }
 
 func immutableError(team string, current *address.Address) error {
@@ -143,24 +150,5 @@ func immutableError(team string, current *address.Address) error {
 	}
 	return &Error{Op: "create team", Team: team, Kind: ErrImmutable,
 		Detail: "the team exists and its storage (" + where + ") cannot be changed after creation",
-		Fix:    "keep the team's storage; to use another bucket, create a new team with it and move the members"}
-}
-
-// SetTeamStorage exists to refuse: a team's storage is fixed when the team is
-// created. It returns an error of kind ErrImmutable for an existing team
-// (whatever storage is asked for, whatever the store) and ErrNotFound for an
-// unknown one; it never writes.
-func (r *Registry) SetTeamStorage(ctx context.Context, team string, storage *address.Address) error {
-	const op = "set team storage"
-	if err := checkTeamName(team); err != nil {
-		return withOp(err, op, "")
-	}
-	rec, err := r.cfg.Store.Get(ctx, team)
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return withOp(notFoundError(team), op, team)
-	case err != nil:
-		return storeFailure(op, team, err)
-	}
-	return withOp(immutableError(team, rec.Storage), op, team)
+		Fix:    "keep the team's storage (only its credentials can be replaced, with RotateCredentials); to use another bucket, create a new team with it and move the members"}
 }

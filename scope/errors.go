@@ -1,7 +1,9 @@
 package scope
 
 import (
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 )
@@ -28,8 +30,12 @@ var (
 	ErrOverlap = errors.New("storage overlaps another location")
 	// ErrExists: the team already exists, with this storage.
 	ErrExists = errors.New("team already exists")
-	// ErrImmutable: the team exists and its storage cannot be changed.
+	// ErrImmutable: the team exists and its storage cannot be changed
+	// (only its credentials can, through RotateCredentials).
 	ErrImmutable = errors.New("team storage cannot be changed")
+	// ErrNoTeamBucket: the team has no bucket of its own (it uses the
+	// instance's), so it has no credentials of its own to replace.
+	ErrNoTeamBucket = errors.New("team has no bucket of its own")
 	// ErrNotFound: no such team.
 	ErrNotFound = errors.New("team not found")
 	// ErrKey: an object key is refused (it could leave its location, or
@@ -93,6 +99,16 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// GoString prints the message, so that %#v shows no more than Error does
+// (a Cause from a caller's CheckFunc or Store is printed by its Error only).
+func (e *Error) GoString() string { return "scope.Error(" + quote(e.Error()) + ")" }
+
+// LogValue makes log/slog print the message.
+func (e *Error) LogValue() slog.Value { return slog.StringValue(e.Error()) }
+
+// MarshalJSON encodes the message.
+func (e *Error) MarshalJSON() ([]byte, error) { return json.Marshal(e.Error()) }
 
 // Unwrap returns the kind and, when present, the cause, so that errors.Is
 // matches both (e.g. ErrUnusable and context.DeadlineExceeded).

@@ -52,7 +52,8 @@ func Example() {
 
 	_, err = reg.Authorize(ctx, alice, "kappa", "../omega-bucket/omega/notes.txt", scope.Read)
 	fmt.Println("a key leaving its location:", errors.Is(err, scope.ErrKey))
-	err = reg.SetTeamStorage(ctx, "kappa", omegaBucket)
+	kappaBucket, _ := address.Parse("mem://kappa-bucket")
+	_, err = reg.CreateTeam(ctx, "kappa", kappaBucket)
 	fmt.Println("giving kappa a team bucket:", errors.Is(err, scope.ErrImmutable))
 	// Output:
 	// alice reads kappa's files: allowed (instance scope, mem://instance)
@@ -72,7 +73,8 @@ func ExampleRegistry_CreateTeam_overlap() {
 	}
 	check := func(context.Context, *address.Address) ([]string, error) { return nil, nil }
 	instance, _ := address.Parse("s3://AKIA:secret@minio.local:9000/bkt?region=us-east-1")
-	reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: instance,
+	stores, _ := address.ParseList("s3://minio.local:9000/bkt?region=us-east-1, s3://minio.local:9000/team-bucket?region=us-east-1")
+	reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: instance, SupportedStores: stores,
 		Store: scope.NewMemStore(), Open: open, Check: check})
 	if err != nil {
 		panic(err)
@@ -92,6 +94,6 @@ func ExampleRegistry_CreateTeam_overlap() {
 	fmt.Println("another bucket:", err)
 	// Output:
 	// "wandb_artifacts/" is inside instance's ""
-	// s3://REDACTED:REDACTED@minio.local:9000/bkt?region=us-east-1
+	// s3://minio.local:9000/bkt?region=us-east-1
 	// another bucket: <nil>
 }

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"syscall"
@@ -19,9 +20,15 @@ import (
 )
 
 // FileStore is a Store in one JSON file, for servers without a database of
-// their own and for tests. The file holds every team's address with its
-// credentials (a.URL()), so it is created with mode 0600 and FileStore
+// their own and for tests. The file holds every team's address and, beside
+// it, the team's credentials, so it is created with mode 0600 and FileStore
 // refuses to read one that other users may read or write.
+//
+// FileStore writes version 2 of the file (each team's storage without
+// credentials, and its access_key and secret apart); it reads version 1
+// too (the storage URL with its credentials), and rewrites it as version 2
+// at the next change. A byob that reads only version 1 refuses the new
+// file without rewriting it.
 //
 // Writes replace the file atomically (a temporary file in the same
 // directory, fsync, rename, fsync of the directory), so a reader sees the
@@ -39,12 +46,19 @@ type fileFormat struct {
 	Teams   []fileTeam `json:"teams"`
 }
 
+// fileTeam is one team. Version 1 kept Storage as a.URL() with the
+// credentials inside; version 2 keeps them apart.
 type fileTeam struct {
-	Team    string `json:"team"`
-	Storage string `json:"storage,omitempty"` // a.URL(), with credentials; "" = the instance's
+	Team      string `json:"team"`
+	Storage   string `json:"storage,omitempty"`    // a.URL() without credentials (v1: with); "" = the instance's
+	AccessKey string `json:"access_key,omitempty"` // v2 only
+	Secret    string `json:"secret,omitempty"`     // v2 only
 }
 
-const fileVersion = 1
+const (
+	fileVersion1 = 1 // storage URLs with their credentials
+	fileVersion  = 2 // storage and credentials apart
+)
 
 // OpenFileStore opens the store kept at path, reading it once to report a
 // broken or exposed file now rather than on the first request. The directory
@@ -90,7 +104,7 @@ func (s *FileStore) Create(ctx context.Context, rec Record, validate func([]Reco
 	}
 	for _, r := range recs {
 		if r.Team == rec.Team {
-			return existsError(rec.Team)
+			return existsError(rec.Team, "")
 		}
 	}
 	if err := ctx.Err(); err != nil {
@@ -124,6 +138,36 @@ func (s *FileStore) List(ctx context.Context) ([]Record, error) {
 		return nil, err
 	}
 	return s.read()
+}
+
+// SetCredentials implements Store.
+func (s *FileStore) SetCredentials(ctx context.Context, team string, c address.Credentials, validate func(Record) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	unlock, err := s.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	recs, err := s.read()
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(recs, func(r Record) bool { return r.Team == team })
+	if i < 0 {
+		return notFoundError(team)
+	}
+	if err := validate(recs[i].clone()); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	recs[i].Credentials = c
+	return s.write(recs)
 }
 
 // lock takes the inter-process lock, polling so that ctx can end the wait.
@@ -194,8 +238,8 @@ func (s *FileStore) decode(data []byte) ([]Record, error) {
 	if err := dec.Decode(&ff); err != nil {
 		return nil, s.corrupt("it is not a team store file (JSON object with version and teams)")
 	}
-	if ff.Version != fileVersion {
-		return nil, s.corrupt("its version is " + strconv.Itoa(ff.Version) + ", this byob reads version " + strconv.Itoa(fileVersion))
+	if ff.Version != fileVersion1 && ff.Version != fileVersion {
+		return nil, s.corrupt("its version is " + strconv.Itoa(ff.Version) + ", this byob reads versions 1 and " + strconv.Itoa(fileVersion))
 	}
 	recs := make([]Record, 0, len(ff.Teams))
 	seen := make(map[string]bool, len(ff.Teams))
@@ -204,18 +248,40 @@ func (s *FileStore) decode(data []byte) ([]Record, error) {
 			return nil, s.corrupt("entry " + strconv.Itoa(i+1) + " has a bad or repeated team name")
 		}
 		seen[t.Team] = true
-		rec := Record{Team: t.Team}
-		if t.Storage != "" {
-			a, err := address.Parse(t.Storage)
-			if err != nil { // address errors never contain a secret
-				return nil, &Error{Op: "read file store", Team: t.Team, Kind: ErrStore,
-					Detail: quote(s.path) + ": the team's stored address does not parse", Cause: err}
-			}
-			rec.Storage = a
+		rec, err := s.decodeTeam(ff.Version, i, t)
+		if err != nil {
+			return nil, err
 		}
 		recs = append(recs, rec)
 	}
 	return recs, nil
+}
+
+// decodeTeam reads entry i of a file of the given version.
+func (s *FileStore) decodeTeam(version, i int, t fileTeam) (Record, error) {
+	rec := Record{Team: t.Team}
+	creds := address.Credentials{AccessKey: t.AccessKey, Secret: t.Secret}
+	if version == fileVersion1 && !creds.IsZero() {
+		return Record{}, s.corrupt("entry " + strconv.Itoa(i+1) + " has credential fields, which version 1 files do not have")
+	}
+	if t.Storage == "" {
+		if !creds.IsZero() {
+			return Record{}, s.corrupt("entry " + strconv.Itoa(i+1) + " has credentials but no storage")
+		}
+		return rec, nil
+	}
+	a, err := address.Parse(t.Storage)
+	if err != nil { // address errors never contain a secret
+		return Record{}, &Error{Op: "read file store", Team: t.Team, Kind: ErrStore,
+			Detail: quote(s.path) + ": the team's stored address does not parse", Cause: err}
+	}
+	if version == fileVersion1 {
+		creds = a.Credentials()
+	} else if a.HasCredentials() {
+		return Record{}, s.corrupt("entry " + strconv.Itoa(i+1) + " has credentials inside its storage address, which version 2 keeps apart")
+	}
+	rec.Storage, rec.Credentials = a.WithoutCredentials(), creds
+	return rec, nil
 }
 
 func (s *FileStore) corrupt(problem string) error {
@@ -227,9 +293,11 @@ func (s *FileStore) corrupt(problem string) error {
 func (s *FileStore) write(recs []Record) (err error) {
 	ff := fileFormat{Version: fileVersion, Teams: make([]fileTeam, len(recs))}
 	for i, r := range recs {
-		ff.Teams[i].Team = r.Team
+		t := &ff.Teams[i]
+		t.Team = r.Team
 		if r.Storage != nil {
-			ff.Teams[i].Storage = r.Storage.URL()
+			t.Storage = r.Storage.WithoutCredentials().URL()
+			t.AccessKey, t.Secret = r.Credentials.AccessKey, r.Credentials.Secret
 		}
 	}
 	data, err := json.MarshalIndent(ff, "", "  ")

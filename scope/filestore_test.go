@@ -39,7 +39,8 @@ var fileSecrets = []string{"AKIAFILESTORE", "fs/secret+key", "fs%2Fsecret"}
 func TestFileStoreFileIsPrivate(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "teams.json")
 	s := openFileStore(t, path)
-	err := s.Create(context.Background(), scope.Record{Team: "omega", Storage: mustParse(t, secretTeamBucket)},
+	a := mustParse(t, secretTeamBucket)
+	err := s.Create(context.Background(), scope.Record{Team: "omega", Storage: a.WithoutCredentials(), Credentials: a.Credentials()},
 		func([]scope.Record) error { return nil })
 	if err != nil {
 		t.Fatalf("Create: %v", err)
@@ -90,7 +91,10 @@ func TestFileStoreNeverRewritesAFileItCannotRead(t *testing.T) {
 		content string
 	}{
 		{"truncated JSON", `{"version":1,"teams":[{"team":"omega","storage":"` + secretTeamBucket},
-		{"future version", `{"version":2,"teams":[]}`},
+		{"future version", `{"version":3,"teams":[]}`},
+		{"version 2 with credentials inside the storage address", `{"version":2,"teams":[{"team":"omega","storage":"` + secretTeamBucket + `"}]}`},
+		{"version 1 with credential fields", `{"version":1,"teams":[{"team":"omega","storage":"s3://minio.local:9000/bkt?region=us-east-1","secret":"fs/secret+key"}]}`},
+		{"credentials without storage", `{"version":2,"teams":[{"team":"omega","access_key":"AKIAFILESTORE","secret":"fs/secret+key"}]}`},
 		{"unknown field", `{"version":1,"teams":[],"extra":true}`},
 		{"repeated team", `{"version":1,"teams":[{"team":"a"},{"team":"a"}]}`},
 		{"bad team name", `{"version":1,"teams":[{"team":"../a"}]}`},
@@ -132,7 +136,7 @@ func TestImmutableAcrossRestart(t *testing.T) {
 	cloud := newFakeCloud()
 	open := func() *scope.Registry {
 		reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: mustParse(t, "s3://ak:sk@minio.local:9000/bkt/instance?region=us-east-1"),
-			Store: openFileStore(t, path), Open: cloud.open, Check: cloud.check})
+			AnyStore: true, Store: openFileStore(t, path), Open: cloud.open, Check: cloud.check})
 		if err != nil {
 			t.Fatalf("scope.New: %v", err)
 		}
@@ -173,10 +177,14 @@ func TestImmutableAcrossRestart(t *testing.T) {
 			_, err := reg.CreateTeam(ctx, "kappa", mustParse(t, "s3://ak:sk@minio.local:9000/kappa?region=us-east-1"))
 			return err
 		}, scope.ErrImmutable},
-		{"set kappa's storage", func() error {
-			return reg.SetTeamStorage(ctx, "kappa", mustParse(t, "s3://ak:sk@minio.local:9000/kappa?region=us-east-1"))
+		{"rotate kappa's credentials, which are the instance's", func() error {
+			_, err := reg.RotateCredentials(ctx, "kappa", mustParse(t, "s3://ak:sk@minio.local:9000/kappa?region=us-east-1"))
+			return err
+		}, scope.ErrNoTeamBucket},
+		{"rotate omega's credentials to another bucket", func() error {
+			_, err := reg.RotateCredentials(ctx, "omega", mustParse(t, "s3://AKIAFILESTORE:fs%2Fsecret%2Bkey@minio.local:9000/bkt/teams/omega2?region=us-east-1"))
+			return err
 		}, scope.ErrImmutable},
-		{"set omega's storage to the same bucket", func() error { return reg.SetTeamStorage(ctx, "omega", mustParse(t, secretTeamBucket)) }, scope.ErrImmutable},
 		{"create omega again, same bucket", func() error { _, err := reg.CreateTeam(ctx, "omega", mustParse(t, secretTeamBucket)); return err }, scope.ErrExists},
 	}
 	for _, a := range attempts {

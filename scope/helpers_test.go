@@ -19,12 +19,18 @@ import (
 // that two addresses of one bucket see the same objects. It counts opens
 // and checks, and fails the check of buckets named in broken.
 type fakeCloud struct {
+	// native makes open use provider.Open for addresses with keys to a
+	// cloud, so that handles have real clients whose credentials can be
+	// rotated (provider.NewHandle's cannot). Such a bucket is not in
+	// memory: its operations would reach the network.
+	native  bool
 	mu      sync.Mutex
 	roots   map[string]*blob.Bucket // by provider/endpoint/bucket
 	opens   map[string]int          // by redacted address
 	checks  int
-	broken  map[string]error    // bucket name -> check error
-	warning map[string][]string // bucket name -> check warnings
+	onCheck func(*address.Address) // called by each check, when set
+	broken  map[string]error       // bucket name -> check error
+	warning map[string][]string    // bucket name -> check warnings
 }
 
 func newFakeCloud() *fakeCloud {
@@ -51,10 +57,13 @@ func bucketID(a *address.Address) string {
 	return string(a.Provider) + "|" + a.Host() + "|" + a.Account + "|" + a.Bucket
 }
 
-func (c *fakeCloud) open(_ context.Context, a *address.Address) (*provider.Handle, error) {
+func (c *fakeCloud) open(ctx context.Context, a *address.Address) (*provider.Handle, error) {
 	c.mu.Lock()
 	c.opens[a.String()]++
 	c.mu.Unlock()
+	if c.native && a.HasCredentials() {
+		return provider.Open(ctx, a) // no network I/O: S3 and Azure clients connect lazily
+	}
 	prefix := ""
 	if a.Path != "" {
 		prefix = a.Path + "/"
@@ -63,6 +72,9 @@ func (c *fakeCloud) open(_ context.Context, a *address.Address) (*provider.Handl
 }
 
 func (c *fakeCloud) check(_ context.Context, a *address.Address) ([]string, error) {
+	if c.onCheck != nil {
+		c.onCheck(a)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.checks++
@@ -109,17 +121,26 @@ type env struct {
 	store scope.Store
 }
 
-type envOption func(*scope.Config)
+// envOption changes a test registry's configuration or its fake cloud.
+type envOption func(*scope.Config, *fakeCloud)
 
 func withSupported(t testing.TB, list string) envOption {
 	stores, err := address.ParseList(list)
 	if err != nil {
 		t.Fatalf("ParseList(%q): %v", list, err)
 	}
-	return func(c *scope.Config) { c.SupportedStores = stores }
+	return func(c *scope.Config, _ *fakeCloud) { c.SupportedStores = stores }
 }
 
-func withStore(s scope.Store) envOption { return func(c *scope.Config) { c.Store = s } }
+func withStore(s scope.Store) envOption { return func(c *scope.Config, _ *fakeCloud) { c.Store = s } }
+
+// withAnyStore lets a self-managed instance without a supported-stores
+// list accept any team bucket.
+func withAnyStore() envOption { return func(c *scope.Config, _ *fakeCloud) { c.AnyStore = true } }
+
+// withNative makes the fake cloud open keyed cloud addresses with
+// provider.Open (see fakeCloud.native).
+func withNative() envOption { return func(_ *scope.Config, f *fakeCloud) { f.native = true } }
 
 func newEnv(t testing.TB, d scope.Deployment, instance string, opts ...envOption) *env {
 	t.Helper()
@@ -129,7 +150,7 @@ func newEnv(t testing.TB, d scope.Deployment, instance string, opts ...envOption
 		cfg.Instance = mustParse(t, instance)
 	}
 	for _, o := range opts {
-		o(&cfg)
+		o(&cfg, e.cloud)
 	}
 	e.store = cfg.Store
 	reg, err := scope.New(context.Background(), cfg)
@@ -161,7 +182,8 @@ func (e *env) location(t testing.TB, team string) *scope.Location {
 	return l
 }
 
-// teams returns the stored records as "team=redacted-storage" lines.
+// teams returns the stored records as "team=storage credentials" lines,
+// with the secrets.
 func (e *env) teams(t testing.TB) []string {
 	t.Helper()
 	recs, err := e.store.List(context.Background())
@@ -172,7 +194,7 @@ func (e *env) teams(t testing.TB) []string {
 	for _, r := range recs {
 		s := r.Team + "="
 		if r.Storage != nil {
-			s += r.Storage.URL()
+			s += r.Storage.URL() + " " + r.Credentials.AccessKey + ":" + r.Credentials.Secret
 		}
 		out = append(out, s)
 	}
@@ -200,7 +222,15 @@ func noSecret(t testing.TB, text string, secrets ...string) {
 }
 
 func withOpen(open scope.OpenFunc) envOption {
-	return func(c *scope.Config) { c.Open = open }
+	return func(c *scope.Config, _ *fakeCloud) { c.Open = open }
+}
+
+// withGate holds the opens of bucket only behind a gate, stored in *g.
+func withGate(g **gatedOpen, only string) envOption {
+	return func(c *scope.Config, f *fakeCloud) {
+		*g = newGatedOpen(only, f.open)
+		c.Open = (*g).open
+	}
 }
 
 // gatedOpen wraps an opener so that each call for the bucket named only

@@ -76,10 +76,12 @@ func kappaOmega(t *testing.T, instance, omegaBucket, kappa2Bucket string) {
 		t.Fatalf("bob reading omega's own file = %q, %v", got, err)
 	}
 
-	// Giving Kappa a team bucket is refused: storage is fixed at creation.
-	wantKind(t, e.reg.SetTeamStorage(ctx, "kappa", mustParse(t, kappa2Bucket)), scope.ErrImmutable)
+	// Giving Kappa a team bucket is refused: storage is fixed at creation,
+	// and Kappa has no credentials of its own to rotate.
 	_, err = e.reg.CreateTeam(ctx, "kappa", mustParse(t, kappa2Bucket))
 	wantKind(t, err, scope.ErrImmutable)
+	_, err = e.reg.RotateCredentials(ctx, "kappa", mustParse(t, "s3://ak:sk@minio.local:9000/kappa-bkt?region=us-east-1"))
+	wantKind(t, err, scope.ErrNoTeamBucket)
 	if l := e.location(t, "kappa"); l.Scope() != scope.Instance {
 		t.Fatalf("kappa's scope changed to %s", l.Scope())
 	}

@@ -12,7 +12,7 @@ import (
 // deployment that offers it.
 func keyLocation(t testing.TB, d scope.Deployment, instance, storage string) *scope.Location {
 	t.Helper()
-	e := newEnv(t, d, instance)
+	e := newEnv(t, d, instance, withAnyStore())
 	if storage == "" {
 		l, err := e.reg.Instance()
 		if err != nil {

@@ -1,6 +1,9 @@
 package scope
 
 import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -12,13 +15,16 @@ import (
 
 // Location is where one team's files live: an address, the scope it came
 // from, the key prefix its data lives under and an open bucket rooted there.
-// Locations are shared and read-only; the registry owns their buckets and
-// closes them in Registry.Close.
+// Locations are shared and read-only, except that their credentials can be
+// replaced (Registry.RotateCredentials); the registry owns their buckets and
+// closes them in Registry.Close. A Location prints redacted under every
+// fmt verb, log/slog and encoding/json.
 type Location struct {
 	scope  Scope
 	team   string // the owning team for Team scope; "" for Instance
-	addr   address.Address
 	prefix string // the data prefix in the bucket: "" or "<sub-path>/"
+	// handle is the only holder of the credentials, behind a pointer: fmt
+	// prints an unexported pointer field as an address, never its target.
 	handle *provider.Handle
 
 	rules        keyRules
@@ -29,7 +35,7 @@ type Location struct {
 
 // newLocation builds a location over an open bucket rooted at a's sub-path.
 func newLocation(s Scope, team string, a *address.Address, h *provider.Handle) *Location {
-	l := &Location{scope: s, team: team, addr: *a, handle: h, rules: keyRulesByFlavor[a.Flavor()]}
+	l := &Location{scope: s, team: team, handle: h, rules: keyRulesByFlavor[a.Flavor()]}
 	if a.Path != "" {
 		l.prefix = a.Path + "/"
 	}
@@ -50,9 +56,10 @@ func (l *Location) Scope() Scope { return l.scope }
 // Team returns the team owning a Team-scope location; "" for the instance.
 func (l *Location) Team() string { return l.team }
 
-// Address returns a copy of the location's address. It carries the bucket's
-// credentials: print it (it prints redacted), do not log a.URL().
-func (l *Location) Address() address.Address { return l.addr }
+// Address returns a copy of the location's address with the credentials
+// its bucket uses now (after a rotation, the new ones): print it (it prints
+// redacted), do not log a.URL().
+func (l *Location) Address() address.Address { return l.handle.Address() }
 
 // Prefix returns the key prefix the location's data lives under in its
 // bucket: "" (the whole bucket) or "<sub-path>/". Bucket is already rooted
@@ -78,12 +85,34 @@ func (l *Location) FullKey(key string) (string, error) {
 }
 
 // String describes the location, redacted.
-func (l *Location) String() string {
-	if l.scope == Instance {
-		return "instance location " + l.addr.String()
+func (l Location) String() string {
+	if l.handle == nil {
+		return "scope.Location(none)" // the zero value: nothing to print
 	}
-	return "team " + quote(l.team) + " location " + l.addr.String()
+	a := l.handle.Address()
+	if l.scope == Instance {
+		return "instance location " + a.String()
+	}
+	return "team " + quote(l.team) + " location " + a.String()
 }
+
+// GoString is String, so that %#v prints no key.
+func (l Location) GoString() string { return "scope.Location(" + l.String() + ")" }
+
+// Format prints String under every verb (GoString for %#v).
+func (l Location) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		fmt.Fprint(f, l.GoString())
+		return
+	}
+	fmt.Fprint(f, l.String())
+}
+
+// LogValue makes log/slog print String.
+func (l Location) LogValue() slog.Value { return slog.StringValue(l.String()) }
+
+// MarshalJSON encodes String.
+func (l Location) MarshalJSON() ([]byte, error) { return json.Marshal(l.String()) }
 
 // User is who asks to use a location: a user of the instance (the server has
 // already checked the user's instance permission) and the teams the user is

@@ -13,6 +13,19 @@ type place struct {
 	root   string // "" = the whole bucket; else "a/b", no '/' at either end
 }
 
+// locationKey identifies a location without its credentials: the key of
+// the registry's open buckets. TEMPORARY: the redacted canonical address,
+// until address.BucketID lands.
+func locationKey(a *address.Address) string { return a.WithoutCredentials().String() }
+
+// sameLocation reports whether a and b name one location: the same
+// provider, service, account, bucket and sub-path, whatever the
+// credentials. TEMPORARY: the canonical addresses without credentials must
+// be equal, until address.SameLocation lands.
+func sameLocation(a, b *address.Address) bool {
+	return a.WithoutCredentials().URL() == b.WithoutCredentials().URL()
+}
+
 // placeOf computes an address's place. The identity errs towards "same
 // bucket": a false match refuses a safe topology with a clear error, a missed
 // match could let two locations share data.

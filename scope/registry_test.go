@@ -264,7 +264,7 @@ func TestLocationErrors(t *testing.T) {
 	wantKind(t, err, scope.ErrNotFound)
 	_, err = e.reg.Location(context.Background(), "../etc")
 	wantKind(t, err, scope.ErrInvalid)
-	err = e.reg.SetTeamStorage(context.Background(), "nobody", mustParse(t, "mem://x"))
+	_, err = e.reg.RotateCredentials(context.Background(), "nobody", mustParse(t, "s3://ak:sk@minio.local:9000/xyz?region=us-east-1"))
 	wantKind(t, err, scope.ErrNotFound)
 }
 
@@ -346,7 +346,8 @@ func TestErrorsCarryNoSecret(t *testing.T) {
 	add(e.reg.CreateTeam(ctx, "omega", mustParse(t, "s3://AKIATEAM:team%2Fsecret@minio.local:9000/team/other?region=us-east-1")))
 	add(e.reg.CreateTeam(ctx, "x", mustParse(t, "s3://AKIATEAM:team%2Fsecret@minio.local:9000/broken?region=us-east-1")))
 	add(e.reg.CreateTeam(ctx, "x", mustParse(t, "s3://AKIATEAM:team%2Fsecret@minio.local:9000/elsewhere?region=us-east-1")))
-	add(nil, e.reg.SetTeamStorage(ctx, "omega", mustParse(t, team)))
+	add(e.reg.RotateCredentials(ctx, "omega", mustParse(t, "s3://AKIATEAM:team%2Fsecret@minio.local:9000/team/other?region=us-east-1")))
+	add(e.reg.RotateCredentials(ctx, "omega", mustParse(t, "s3://AKIATEAM:team%2Fsecret@minio.local:9000/broken?region=us-east-1")))
 	l := e.location(t, "omega")
 	add(nil, l.Allow(scope.User{ID: "alice"}, scope.Read))
 	add(nil, l.CheckKey("../x"))

@@ -41,11 +41,24 @@ func matchesEntry(entry, a *address.Address) bool {
 	return entry.Path == "" || a.Path == entry.Path || strings.HasPrefix(a.Path, entry.Path+"/")
 }
 
-// checkSupported applies the supported-stores list; an empty list allows
-// everything the availability matrix allows.
-func checkSupported(list []*address.Address, a *address.Address) error {
+// supportedStoresVariable is the setting that holds the instance's
+// supported-stores list, named in the fixes of ErrNotSupportedStore.
+const supportedStoresVariable = "GORILLA_SUPPORTED_FILE_STORES"
+
+// checkSupported applies the supported-stores list. An empty list allows
+// everything the availability matrix allows, except on a self-managed
+// instance, whose team buckets must be listed unless Config.AnyStore.
+func (r *Registry) checkSupported(a *address.Address) error {
+	list := r.cfg.SupportedStores
+	entry := a.WithoutCredentials().String()
 	if len(list) == 0 {
-		return nil
+		if r.cfg.Deployment != SelfManaged || r.cfg.AnyStore {
+			return nil
+		}
+		return &Error{Op: "check supported stores", Kind: ErrNotSupportedStore,
+			Detail: "self-managed instances accept only team buckets listed in " + supportedStoresVariable + ", and the list is empty",
+			Fix: "set " + supportedStoresVariable + " to " + entry + " (add it to the list; entries are separated by commas or spaces), " +
+				"then create the team again; a deployment that wants no list sets scope.Config.AnyStore"}
 	}
 	for _, e := range list {
 		if matchesEntry(e, a) {
@@ -54,7 +67,8 @@ func checkSupported(list []*address.Address, a *address.Address) error {
 	}
 	return &Error{Op: "check supported stores", Kind: ErrNotSupportedStore,
 		Detail: a.String() + " matches none of the " + plural(len(list), "entry", "entries") + " of the supported-stores list",
-		Fix:    "use a bucket the list names, or add it to GORILLA_SUPPORTED_FILE_STORES (a bare scheme such as cw:// allows any bucket of that provider)"}
+		Fix: "use a bucket the list names, or add " + entry + " to " + supportedStoresVariable +
+			" (entries are separated by commas or spaces; a bare scheme such as cw:// allows any bucket of that provider on its own service)"}
 }
 
 func plural(n int, one, many string) string {

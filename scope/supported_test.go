@@ -2,8 +2,10 @@ package scope_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -66,4 +68,94 @@ func TestSupportedStores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSelfManagedTeamBucketsMustBeListed: the product requires a
+// self-managed instance's team buckets to be listed in
+// GORILLA_SUPPORTED_FILE_STORES. Without a list, a team bucket is refused
+// before it is checked, with a fix that names the variable and the exact
+// entry to add; adding that entry admits the bucket.
+func TestSelfManagedTeamBucketsMustBeListed(t *testing.T) {
+	const instance = "s3://AKIAINSTANCE:inst%2Fsecret@minio.local:9000/instance?region=us-east-1"
+	cases := []struct {
+		name, bucket, entry string
+	}{
+		{"an S3-compatible bucket with keys", "s3://AKIATEAM:team%2Fsecret@minio.local:9000/bkt/teams/omega?region=us-east-1",
+			"s3://minio.local:9000/bkt/teams/omega?region=us-east-1"},
+		{"an AWS bucket with keys", "s3://AKIATEAM:team%2Fsecret@s3.eu-central-1.amazonaws.com/team-bucket/omega",
+			"s3://s3.eu-central-1.amazonaws.com/team-bucket/omega?region=eu-central-1"},
+		{"an AWS bucket of the ambient identity", "s3://team-bucket", "s3://team-bucket"},
+		{"a CoreWeave bucket", "cw://AKIATEAM:team%2Fsecret@cwobject.com/team-cw?region=US-EAST-04A&tls=true",
+			"cw://cwobject.com/team-cw?region=US-EAST-04A&tls=true"},
+		{"an Azure container with its account key", "az://:dGVhbS9zZWNyZXQ%3D@acct/cont/omega", "az://acct/cont/omega"},
+		{"a GCS bucket", "gs://team-gcs/omega", "gs://team-gcs/omega"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, scope.SelfManaged, instance)
+			_, err := e.reg.CreateTeam(context.Background(), "omega", mustParse(t, c.bucket))
+			se := wantKind(t, err, scope.ErrNotSupportedStore)
+			if !strings.Contains(se.Fix, "GORILLA_SUPPORTED_FILE_STORES") || !strings.Contains(se.Fix, " "+c.entry+" ") {
+				t.Errorf("fix = %q, want one naming GORILLA_SUPPORTED_FILE_STORES and the entry %s", se.Fix, c.entry)
+			}
+			noSecret(t, err.Error(), append(registrySecrets, "dGVhbS9zZWNyZXQ")...)
+			if got := e.teams(t); len(got) != 0 {
+				t.Fatalf("a refused create wrote %v", got)
+			}
+			if checks, _ := e.cloud.counts(); checks != 0 {
+				t.Fatalf("the bucket was checked before the supported-stores rule refused")
+			}
+
+			// Following the fix admits the bucket.
+			listed := newEnv(t, scope.SelfManaged, instance, withSupported(t, c.entry))
+			if _, err := listed.reg.CreateTeam(context.Background(), "omega", mustParse(t, c.bucket)); err != nil {
+				t.Fatalf("with the fix's entry listed, CreateTeam = %v", err)
+			}
+		})
+	}
+}
+
+// TestSupportedStoresOtherDeploymentsAndAnyStore: teams on the instance
+// bucket need no list; Config.AnyStore lifts the rule for a self-managed
+// instance; other deployments keep "an empty list restricts nothing".
+func TestSupportedStoresOtherDeploymentsAndAnyStore(t *testing.T) {
+	const (
+		instance = "s3://ak:sk@minio.local:9000/instance?region=us-east-1"
+		bucket   = "s3://ak:sk@minio.local:9000/bkt/teams/omega?region=us-east-1"
+	)
+	cases := []struct {
+		name       string
+		deployment scope.Deployment
+		opts       []envOption
+		storage    string
+		kind       error
+	}{
+		{"self-managed: a team on the instance bucket needs no list", scope.SelfManaged, nil, "", nil},
+		{"self-managed with AnyStore: any team bucket", scope.SelfManaged, []envOption{withAnyStore()}, bucket, nil},
+		{"self-managed with a list: a listed bucket", scope.SelfManaged, []envOption{withSupported(t, "s3://minio.local:9000/bkt?region=us-east-1")}, bucket, nil},
+		{"self-managed without a list: a team bucket", scope.SelfManaged, nil, bucket, scope.ErrNotSupportedStore},
+		{"dedicated without a list: any team bucket", scope.Dedicated, nil, bucket, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, c.deployment, instance, c.opts...)
+			var a *address.Address
+			if c.storage != "" {
+				a = mustParse(t, c.storage)
+			}
+			_, err := e.reg.CreateTeam(context.Background(), "omega", a)
+			if c.kind == nil {
+				if err != nil {
+					t.Fatalf("CreateTeam: %v", err)
+				}
+				return
+			}
+			wantKind(t, err, c.kind)
+		})
+	}
+	c := newFakeCloud()
+	stores, _ := address.ParseList("s3://minio.local:9000/bkt?region=us-east-1")
+	_, err := scope.New(context.Background(), scope.Config{Deployment: scope.SelfManaged, Instance: mustParse(t, instance),
+		SupportedStores: stores, AnyStore: true, Store: scope.NewMemStore(), Open: c.open, Check: c.check})
+	wantKind(t, err, scope.ErrInvalid)
 }

@@ -2,9 +2,10 @@
 // in-memory (mem://) buckets: team Kappa uses the instance bucket, team
 // Omega is created with a team bucket; each writes a file, and the program
 // prints who can read what. Then it shows how Kappa is isolated: a team's
-// storage cannot change after creation, so the registry refuses to give
-// Kappa a bucket (ErrImmutable), and the isolated team is one created with
-// its own bucket from the start (kappa-2).
+// storage cannot change after creation (only a team bucket's credentials
+// can rotate), so the registry refuses to give Kappa a bucket
+// (ErrImmutable), and the isolated team is one created with its own bucket
+// from the start (kappa-2).
 //
 //	go run ./examples/kappa-omega
 package main
@@ -74,9 +75,9 @@ func run(ctx context.Context, w io.Writer) error {
 
 	fmt.Fprintln(w, "\ngiving kappa a team bucket:")
 	kappaBucket := mustParse("mem://kappa-bucket")
-	err = reg.SetTeamStorage(ctx, "kappa", kappaBucket)
+	_, err = reg.CreateTeam(ctx, "kappa", kappaBucket)
 	if !errors.Is(err, scope.ErrImmutable) {
-		return fmt.Errorf("SetTeamStorage = %v, want ErrImmutable", err)
+		return fmt.Errorf("CreateTeam(kappa, a bucket) = %v, want ErrImmutable", err)
 	}
 	fmt.Fprintf(w, "  refused with scope.ErrImmutable: %v\n", err)
 	fmt.Fprintln(w, "  chosen here: storage is fixed when a team is created, so the isolated team is a new team,")
