@@ -11,6 +11,9 @@ import (
 // stops at the first that refuses, with an *Error of that kind; nothing is
 // written then:
 //
+//  0. ErrInvalid: the team name is valid, and storage names a bucket in
+//     the form address.Parse gives (address.Address.Validate, for an
+//     Address built by hand);
 //  1. ErrNotAvailable: the availability matrix offers the storage for the
 //     deployment at team level (nil storage: the deployment has an instance
 //     bucket);
@@ -38,6 +41,9 @@ func (r *Registry) CreateTeam(ctx context.Context, team string, storage *address
 		if storage.IsBare() {
 			return nil, &Error{Op: op, Team: team, Kind: ErrInvalid, Detail: "the storage address names no bucket",
 				Fix: "give the team bucket's full address, or nil for the instance's bucket"}
+		}
+		if err := storage.Validate(); err != nil {
+			return nil, invalidAddress(op, team, "the storage address", err)
 		}
 		full := *storage
 		rec.Storage, rec.Credentials = full.WithoutCredentials(), full.Credentials()
@@ -127,6 +133,13 @@ func overlapError(team string, a *address.Address, other string, b *address.Addr
 		Fix: "give the team a sub-path beside, not inside or around, the other location's (e.g. <bucket>/teams/<team> with the instance at <bucket>/instance), or another bucket"}
 }
 
+// invalidAddress refuses an address that address.Address.Validate refuses
+// (its errors quote no value).
+func invalidAddress(op, team, what string, err error) error {
+	return &Error{Op: op, Team: team, Kind: ErrInvalid, Detail: what + " is not valid", Cause: err,
+		Fix: "build it with address.Parse, or correct the field the cause names"}
+}
+
 func describePrefix(p string) string {
 	if p == "" {
 		return `"" (the whole bucket)`
@@ -140,7 +153,7 @@ func sameStorage(a, b *address.Address) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	return sameLocation(a, b)
+	return a.SameLocation(b)
 }
 
 func immutableError(team string, current *address.Address) error {

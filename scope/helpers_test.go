@@ -28,6 +28,7 @@ type fakeCloud struct {
 	roots   map[string]*blob.Bucket // by provider/endpoint/bucket
 	opens   map[string]int          // by redacted address
 	checks  int
+	checked []string               // the checked addresses, redacted
 	onCheck func(*address.Address) // called by each check, when set
 	broken  map[string]error       // bucket name -> check error
 	warning map[string][]string    // bucket name -> check warnings
@@ -78,6 +79,7 @@ func (c *fakeCloud) check(_ context.Context, a *address.Address) ([]string, erro
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.checks++
+	c.checked = append(c.checked, a.String())
 	if err := c.broken[a.Bucket]; err != nil {
 		return nil, err
 	}

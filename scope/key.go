@@ -6,40 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/byobkit/byob/internal/pct"
-
-	"github.com/byobkit/byob/address"
 )
-
-// keyRules are one flavor's object-key limits, as data. The package
-// documentation prints them as a table.
-type keyRules struct {
-	maxBytes      int  // longest full key (location prefix + key) in bytes; 0: none
-	maxChars      int  // longest full key in characters; 0: none
-	maxSegment    int  // longest '/'-separated segment in bytes; 0: none
-	maxLast       int  // longest last segment in bytes; 0: maxSegment
-	maxSegments   int  // most segments in the full key; 0: none
-	noTrailingDot bool // a segment must not end with '.'
-	badSuffix     string
-}
-
-var s3KeyRules = keyRules{maxBytes: 1024}
-
-var keyRulesByFlavor = map[address.Flavor]keyRules{
-	address.FlavorAWS:           s3KeyRules,
-	address.FlavorS3Compatible:  s3KeyRules,
-	address.FlavorCoreWeave:     s3KeyRules,
-	address.FlavorCoreWeaveLOTA: s3KeyRules,
-	address.FlavorGCS:           {maxBytes: 1024},
-	// Azure counts characters, allows at most 254 segments, and URL
-	// normalisation drops a trailing '.', so "a." and "a" would be one blob.
-	address.FlavorAzure: {maxChars: 1024, maxSegments: 254, noTrailingDot: true},
-	// The full path (directory + '/' + key) must fit PATH_MAX; a segment
-	// NAME_MAX; fileblob keeps attributes in "<name>.attrs" beside each file.
-	address.FlavorFile: {maxBytes: 4095, maxSegment: 255, maxLast: 255 - len(".attrs"), badSuffix: ".attrs"},
-	// mem:// has no limits of its own: it takes the clouds', so that tests
-	// catch keys a real bucket would refuse.
-	address.FlavorMem: s3KeyRules,
-}
 
 // CheckKey checks an object key before it is used in this location. The key
 // is relative to the location's prefix. It must be valid UTF-8, non-empty,
@@ -49,7 +16,7 @@ var keyRulesByFlavor = map[address.Flavor]keyRules{
 // character or a non-ASCII byte, and without a bare '%' (one that starts no
 // escape) beside an escape: so no layer that decodes once or twice, strictly
 // or leniently, sees another path. The full key must fit the provider's
-// limits. A key that breaks a rule is refused with an *Error of kind ErrKey,
+// limits (address.Rules.Keys). A key that breaks a rule is refused with an *Error of kind ErrKey,
 // never cleaned. CheckKey does not allocate when the key is accepted.
 func (l *Location) CheckKey(key string) error {
 	r := &l.rules
@@ -59,8 +26,8 @@ func (l *Location) CheckKey(key string) error {
 	if key[0] == '/' {
 		return l.keyError(key, "the key starts with '/'")
 	}
-	if r.maxBytes > 0 && l.baseBytes+len(key) > r.maxBytes {
-		return l.keyError(key, "the full key (location prefix + key) is longer than "+strconv.Itoa(r.maxBytes)+" bytes")
+	if r.MaxBytes > 0 && l.baseBytes+len(key) > r.MaxBytes {
+		return l.keyError(key, "the full key (location prefix + key) is longer than "+strconv.Itoa(r.MaxBytes)+" bytes")
 	}
 	chars, segs, start := l.baseChars, l.baseSegments, 0
 	bare, escapes := false, false // a '%' that starts no escape; a %XX escape
@@ -108,11 +75,11 @@ func (l *Location) CheckKey(key string) error {
 		// Decoding "%%32%65" once yields "%2e", a second time ".".
 		return l.keyError(key, "the key mixes a bare '%' with %XX escapes, which a second decoding could turn into '.' or '/'")
 	}
-	if r.maxChars > 0 && chars > r.maxChars {
-		return l.keyError(key, "the full key (location prefix + key) is longer than "+strconv.Itoa(r.maxChars)+" characters")
+	if r.MaxChars > 0 && chars > r.MaxChars {
+		return l.keyError(key, "the full key (location prefix + key) is longer than "+strconv.Itoa(r.MaxChars)+" characters")
 	}
-	if r.maxSegments > 0 && segs > r.maxSegments {
-		return l.keyError(key, "the full key has more than "+strconv.Itoa(r.maxSegments)+" '/'-separated segments")
+	if r.MaxSegments > 0 && segs > r.MaxSegments {
+		return l.keyError(key, "the full key has more than "+strconv.Itoa(r.MaxSegments)+" '/'-separated segments")
 	}
 	return nil
 }
@@ -128,14 +95,14 @@ func (l *Location) checkSegment(key, seg string, last bool) error {
 		return l.keyError(key, "the key has an empty segment ('//')")
 	case seg == "." || seg == "..":
 		return l.keyError(key, "the key has a '.' or '..' segment")
-	case r.noTrailingDot && seg[len(seg)-1] == '.':
+	case r.NoTrailingDot && seg[len(seg)-1] == '.':
 		return l.keyError(key, "a segment ends with '.', which this provider drops")
-	case r.maxSegment > 0 && len(seg) > r.maxSegment:
-		return l.keyError(key, "a segment is longer than "+strconv.Itoa(r.maxSegment)+" bytes")
-	case last && r.maxLast > 0 && len(seg) > r.maxLast:
-		return l.keyError(key, "the last segment is longer than "+strconv.Itoa(r.maxLast)+" bytes")
-	case last && r.badSuffix != "" && strings.HasSuffix(seg, r.badSuffix):
-		return l.keyError(key, "the key ends with "+r.badSuffix+", which this provider reserves")
+	case r.MaxSegment > 0 && len(seg) > r.MaxSegment:
+		return l.keyError(key, "a segment is longer than "+strconv.Itoa(r.MaxSegment)+" bytes")
+	case last && r.MaxLast > 0 && len(seg) > r.MaxLast:
+		return l.keyError(key, "the last segment is longer than "+strconv.Itoa(r.MaxLast)+" bytes")
+	case last && r.BadSuffix != "" && strings.HasSuffix(seg, r.BadSuffix):
+		return l.keyError(key, "the key ends with "+r.BadSuffix+", which this provider reserves")
 	}
 	return nil
 }

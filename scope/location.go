@@ -27,15 +27,15 @@ type Location struct {
 	// prints an unexported pointer field as an address, never its target.
 	handle *provider.Handle
 
-	rules        keyRules
-	baseBytes    int // bytes the full key has before the caller's key
-	baseChars    int // characters, likewise
-	baseSegments int // segments, likewise
+	rules        address.KeyLimits // the flavor's, from the one table of per-flavor facts
+	baseBytes    int               // bytes the full key has before the caller's key
+	baseChars    int               // characters, likewise
+	baseSegments int               // segments, likewise
 }
 
 // newLocation builds a location over an open bucket rooted at a's sub-path.
 func newLocation(s Scope, team string, a *address.Address, h *provider.Handle) *Location {
-	l := &Location{scope: s, team: team, handle: h, rules: keyRulesByFlavor[a.Flavor()]}
+	l := &Location{scope: s, team: team, handle: h, rules: a.Flavor().Rules().Keys}
 	if a.Path != "" {
 		l.prefix = a.Path + "/"
 	}

@@ -27,9 +27,9 @@ const (
 )
 
 // availability is the matrix as data: what each deployment offers at each
-// scope, by address flavor, with CoreWeave's two endpoints (cwobject.com,
-// cwlota.com) counted as one (see matrixKind). The package documentation
-// prints it as a table.
+// scope, by flavor family (address.Rules.Family, which counts CoreWeave's
+// two endpoints, cwobject.com and cwlota.com, as one). The package
+// documentation prints it as a table.
 var availability = map[Deployment]map[Scope][]address.Flavor{
 	Dedicated: {
 		Instance: {address.FlavorAWS, address.FlavorS3Compatible, address.FlavorGCS, address.FlavorAzure},
@@ -49,14 +49,6 @@ var availability = map[Deployment]map[Scope][]address.Flavor{
 	},
 }
 
-// matrixKind maps a flavor to its column in the matrix.
-func matrixKind(f address.Flavor) address.Flavor {
-	if f == address.FlavorCoreWeaveLOTA {
-		return address.FlavorCoreWeave
-	}
-	return f
-}
-
 // Available reports whether deployment d offers storage of flavor f at scope
 // s. A refusal is an *Error of kind ErrNotAvailable that says why.
 func Available(d Deployment, s Scope, f address.Flavor) error {
@@ -71,7 +63,7 @@ func Available(d Deployment, s Scope, f address.Flavor) error {
 		return &Error{Op: "check availability", Kind: ErrInvalid,
 			Detail: "unknown scope " + quote(string(s)), Fix: "use scope.Instance or scope.Team"}
 	}
-	k := matrixKind(f)
+	k := f.Rules().Family
 	for _, a := range allowed {
 		if a == k {
 			return nil

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -149,5 +150,64 @@ func TestNewRefusesInstanceOverTeams(t *testing.T) {
 	se := wantKind(t, err, scope.ErrOverlap)
 	if se.Overlap.Other != "instance" || se.Team != "omega" {
 		t.Fatalf("error = %v", err)
+	}
+}
+
+// TestOverlapOneBucketSpelledTwoWays: one bucket spelled two ways is one
+// bucket (address.BucketID), so two teams cannot be given nested prefixes
+// in it (issue #7 defect 8). Team a's record is written to the store as a
+// server's database might hand it back, spelled by hand; team b is created
+// with the canonical spelling.
+func TestOverlapOneBucketSpelledTwoWays(t *testing.T) {
+	s3 := func(endpoint string, tls bool, path string) *address.Address {
+		return &address.Address{Provider: address.S3, Endpoint: endpoint, TLS: tls, Bucket: "bkt", Path: path, Region: "us-east-1"}
+	}
+	cases := []struct {
+		name   string
+		stored *address.Address // team a
+		create string           // team b
+	}{
+		{"gs://b/teams/a beside gs://b with Google's endpoint spelled out",
+			&address.Address{Provider: address.GCS, Bucket: "bkt-g", Path: "teams/a"},
+			"gs://bkt-g?endpoint=https://storage.googleapis.com"},
+		{"gs://b with Google's endpoint spelled out beside gs://b/teams/a",
+			&address.Address{Provider: address.GCS, Endpoint: "storage.googleapis.com", TLS: true, Bucket: "bkt-g"},
+			"gs://bkt-g/teams/a"},
+		{"an Azure container with the account's endpoint spelled out",
+			&address.Address{Provider: address.Azure, Endpoint: "acct.blob.core.windows.net", TLS: true, Account: "acct", Bucket: "cont"},
+			"az://acct/cont/teams/a"},
+		{"host beside host:80 over http", s3("minio.local:80", false, ""), "s3://ak:sk@minio.local/bkt/teams/a?region=us-east-1"},
+		{"host:80 beside host over http", s3("minio.local", false, "teams/a"), "s3://ak:sk@minio.local:80/bkt?region=us-east-1"},
+		{"host beside host:443 over https", s3("minio.local:443", true, ""), "s3://ak:sk@minio.local/bkt/teams/a?region=us-east-1&tls=true"},
+		{"IPv6 in long form beside its short form", s3("[fd00:0:0:0:0:0:0:1]:9000", false, ""), "s3://ak:sk@[fd00::1]:9000/bkt/teams/a?region=us-east-1"},
+		{"a host name in another case", s3("MINIO.Local:9000", false, ""), "s3://ak:sk@minio.local:9000/bkt/teams/a?region=us-east-1"},
+		{"a host name with a trailing dot", s3("minio.local.:9000", false, ""), "s3://ak:sk@minio.local:9000/bkt/teams/a?region=us-east-1"},
+		{"an AWS bucket through a regional endpoint and none", &address.Address{Provider: address.S3, Endpoint: "s3.eu-central-1.amazonaws.com", TLS: true,
+			Bucket: "aws-bkt", Region: "eu-central-1"}, "s3://aws-bkt/teams/a"},
+		{"CoreWeave through cwobject.com and coreweave.com", &address.Address{Provider: address.CoreWeave, Endpoint: "cwobject.com", TLS: true,
+			Bucket: "team-cwbkt", Region: "US-EAST-04A"}, "cw://ak:sk@coreweave.com/team-cwbkt/teams/a?region=US-EAST-04A&tls=true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, scope.Dedicated, minioOther)
+			if err := e.store.Create(context.Background(), scope.Record{Team: "a", Storage: c.stored}, func([]scope.Record) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			before := e.teams(t)
+			_, err := e.reg.CreateTeam(context.Background(), "b", mustParse(t, c.create))
+			se := wantKind(t, err, scope.ErrOverlap)
+			if se.Overlap.Other != `team "a"` {
+				t.Fatalf("conflict = %+v, want one with team a", se.Overlap)
+			}
+			if after := e.teams(t); strings.Join(after, ",") != strings.Join(before, ",") {
+				t.Fatalf("a refused create changed the store: %v -> %v", before, after)
+			}
+		})
+	}
+	// The instance's bucket spelled another way is the instance's bucket.
+	e := newEnv(t, scope.Dedicated, "gs://bkt-g?endpoint=https://storage.googleapis.com")
+	_, err := e.reg.CreateTeam(context.Background(), "omega", mustParse(t, "gs://bkt-g/teams/omega"))
+	if se := wantKind(t, err, scope.ErrOverlap); se.Overlap.Other != "instance" {
+		t.Fatalf("conflict = %+v, want one with the instance", se.Overlap)
 	}
 }

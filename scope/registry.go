@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -182,8 +183,18 @@ func (c *Config) check() error {
 	if c.Instance != nil && c.Instance.IsBare() {
 		return bad("Config.Instance names no bucket", "set it to the instance bucket's full address")
 	}
+	if c.Instance != nil {
+		if err := c.Instance.Validate(); err != nil {
+			return invalidAddress("open registry", "", "Config.Instance", err)
+		}
+	}
 	if slices.Contains(c.SupportedStores, nil) {
 		return bad("Config.SupportedStores holds a nil address", "build the list with address.ParseList")
+	}
+	for i, a := range c.SupportedStores {
+		if err := a.Validate(); err != nil && !a.IsBare() {
+			return invalidAddress("open registry", "", "entry "+strconv.Itoa(i+1)+" of Config.SupportedStores", err)
+		}
 	}
 	if c.Deployment == MultiTenant {
 		return Available(c.Deployment, Team, address.FlavorAWS) // checks the deployment is known

@@ -35,6 +35,8 @@ func TestCreateTeamRefusals(t *testing.T) {
 		{name: "a team name with a newline", team: "a\nb", kind: scope.ErrInvalid},
 		{name: "a team name of 129 bytes", team: strings.Repeat("a", 129), kind: scope.ErrInvalid},
 		{name: "a bare storage address", team: "omega", storage: &address.Address{Provider: address.CoreWeave}, kind: scope.ErrInvalid},
+		{name: "a hand-built address not in the form Parse gives", team: "omega", storage: &address.Address{Provider: address.S3,
+			Endpoint: "MINIO.local:9000", Bucket: "team-bkt", Region: "us-east-1", AccessKey: "AKIATEAM", Secret: "team/secret"}, kind: scope.ErrInvalid},
 		{name: "not available comes before the supported-stores list", team: "omega", supported: "gs://somebucket",
 			storage: mustParse(t, "mem://omega"), kind: scope.ErrNotAvailable},
 		{name: "CoreWeave refused by a list of S3 buckets", team: "omega", supported: "s3://team-bkt",
@@ -256,6 +258,29 @@ func TestLocationRefusesOverlappingRecord(t *testing.T) {
 	if _, opens := e.cloud.counts(); opens != 1 {
 		t.Fatalf("the overlapping bucket was opened")
 	}
+}
+
+// forgedStore hands team sigma a copy of omega's record, as a hand edit of
+// a database could.
+type forgedStore struct{ scope.Store }
+
+func (s forgedStore) Get(ctx context.Context, team string) (scope.Record, error) {
+	if team == "sigma" {
+		rec, err := s.Store.Get(ctx, "omega")
+		rec.Team = "sigma"
+		return rec, err
+	}
+	return s.Store.Get(ctx, team)
+}
+
+// TestLocationRefusesTwoRecordsOfOneLocation: a team whose record names
+// another team's location is refused, not handed the other's bucket.
+func TestLocationRefusesTwoRecordsOfOneLocation(t *testing.T) {
+	e := newEnv(t, scope.Testing, "mem://instance", withStore(forgedStore{scope.NewMemStore()}))
+	e.create(t, "omega", "mem://omega-bkt/data")
+	e.location(t, "omega")
+	_, err := e.reg.Location(context.Background(), "sigma")
+	wantKind(t, err, scope.ErrOverlap)
 }
 
 func TestLocationErrors(t *testing.T) {

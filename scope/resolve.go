@@ -76,6 +76,13 @@ func (r *Registry) resolve(ctx context.Context, team string) (*Location, error) 
 		if l, err = r.open(ctx, Team, team, key, load); err != nil {
 			return nil, err
 		}
+		if l.team != team {
+			// Two records name one location, which the overlap rule never
+			// lets CreateTeam write: never hand one team another's files.
+			return nil, &Error{Op: op, Team: team, Kind: ErrOverlap,
+				Detail: "the store's record names the location of team " + quote(l.team) + ", " + rec.Storage.String(),
+				Fix:    "restore the team's record: two teams cannot share a location"}
+		}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()

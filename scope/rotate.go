@@ -14,8 +14,9 @@ import (
 // stops at the first that refuses, with an *Error of that kind; nothing is
 // written then and the old keys stay in use:
 //
-//  1. ErrInvalid: storage is a full address with credentials, and the team
-//     uses keys of its own (not the server's ambient identity);
+//  1. ErrInvalid: storage is a full address with credentials in the form
+//     address.Parse gives (address.Address.Validate), and the team uses
+//     keys of its own (not the server's ambient identity);
 //  2. ErrNotFound: the team exists;
 //  3. ErrNoTeamBucket: the team has a bucket of its own (a team on the
 //     instance's bucket has no credentials of its own: see
@@ -71,7 +72,7 @@ func (r *Registry) RotateCredentials(ctx context.Context, team string, storage *
 		return nil, err
 	}
 	err = r.cfg.Store.SetCredentials(ctx, team, c, func(cur Record) error {
-		if cur.Storage == nil || !sameLocation(cur.Storage, rec.Storage) {
+		if cur.Storage == nil || !cur.Storage.SameLocation(rec.Storage) {
 			return withOp(immutableError(team, cur.Storage), op, team) // changed by hand since: refuse
 		}
 		return nil
@@ -130,6 +131,9 @@ func checkNewCredentials(op, team string, storage *address.Address) error {
 		return &Error{Op: op, Team: team, Kind: ErrInvalid, Detail: "the address carries no credentials",
 			Fix: "give the bucket's full address with the new credentials"}
 	}
+	if err := storage.Validate(); err != nil {
+		return invalidAddress(op, team, "the address with the new credentials", err)
+	}
 	return nil
 }
 
@@ -145,7 +149,7 @@ func rotationTarget(op, team string, current *address.Address, creds address.Cre
 			Detail: whose + " is reached with the server's own identity, not keys: there are no keys to replace",
 			Fix:    "change the identity's permissions instead; keys cannot replace the server's identity"}
 	}
-	if !sameLocation(current, storage) {
+	if !current.SameLocation(storage) {
 		return &Error{Op: op, Team: team, Kind: ErrImmutable,
 			Detail: storage.WithoutCredentials().String() + " is not " + whose + " (" + current.String() +
 				"): only the credentials can change, never the provider, service, account, bucket or sub-path",

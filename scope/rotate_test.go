@@ -99,6 +99,38 @@ func TestRotateCredentialsBeforeFirstLookUp(t *testing.T) {
 	wantKeys(t, e.location(t, "omega"), "AKIANEWKEY", "new/secret")
 }
 
+// TestRotateCredentialsKeepsTheStoredSpelling: an address naming the same
+// location another way (another AWS endpoint of the partition, s3:// for
+// cw://) rotates the keys; the record keeps its own spelling, and the check
+// runs on it with the new keys.
+func TestRotateCredentialsKeepsTheStoredSpelling(t *testing.T) {
+	cases := []struct{ name, stored, rotation, checked string }{
+		{"another AWS regional endpoint",
+			"s3://AKIAOLDKEY:old%2Fsecret@s3.eu-central-1.amazonaws.com/aws-bkt/omega",
+			"s3://AKIANEWKEY:new%2Fsecret@s3.us-east-1.amazonaws.com/aws-bkt/omega",
+			"s3://REDACTED:REDACTED@s3.eu-central-1.amazonaws.com/aws-bkt/omega?region=eu-central-1"},
+		{"s3:// to the CoreWeave endpoint of a cw:// team",
+			"cw://AKIAOLDKEY:old%2Fsecret@cwobject.com/team-cwbkt/omega?region=US-EAST-04A&tls=true",
+			"s3://AKIANEWKEY:new%2Fsecret@cwobject.com/team-cwbkt/omega?region=US-EAST-04A&tls=true",
+			"cw://REDACTED:REDACTED@cwobject.com/team-cwbkt/omega?region=US-EAST-04A&tls=true"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, scope.Dedicated, rotInstance, withNative())
+			e.create(t, "omega", c.stored)
+			e.location(t, "omega")
+			if _, err := e.reg.RotateCredentials(context.Background(), "omega", mustParse(t, c.rotation)); err != nil {
+				t.Fatal(err)
+			}
+			wantStored(t, e, "omega", c.stored, "AKIANEWKEY", "new/secret")
+			wantKeys(t, e.location(t, "omega"), "AKIANEWKEY", "new/secret")
+			if got := e.cloud.checked[len(e.cloud.checked)-1]; got != c.checked {
+				t.Fatalf("the rotation checked %s, want %s", got, c.checked)
+			}
+		})
+	}
+}
+
 func TestRotateInstanceCredentials(t *testing.T) {
 	ctx := context.Background()
 	e := rotationEnv(t)
@@ -145,6 +177,9 @@ func TestRotateCredentialsRefusals(t *testing.T) {
 		{name: "a sub-path below the team's", team: "omega", storage: mustParse(t, "s3://AKIANEWKEY:new%2Fsecret@minio.local:9000/bkt/teams/omega/x?region=us-east-1"), kind: scope.ErrImmutable},
 		{name: "the bucket's top", team: "omega", storage: mustParse(t, "s3://AKIANEWKEY:new%2Fsecret@minio.local:9000/bkt?region=us-east-1"), kind: scope.ErrImmutable},
 		{name: "another endpoint, which is another service", team: "omega", storage: mustParse(t, "s3://AKIANEWKEY:new%2Fsecret@minio2.local:9000/bkt/teams/omega?region=us-east-1"), kind: scope.ErrImmutable},
+		{name: "the same host over https, which is another service", team: "omega", storage: mustParse(t, "s3://AKIANEWKEY:new%2Fsecret@minio.local:9000/bkt/teams/omega?region=us-east-1&tls=true"), kind: scope.ErrImmutable},
+		{name: "a hand-built address that is not in the form Parse gives", team: "omega", storage: &address.Address{Provider: address.S3,
+			Endpoint: "MINIO.local:9000", Bucket: "bkt", Path: "teams/omega", Region: "us-east-1", AccessKey: "AKIANEWKEY", Secret: "new/secret"}, kind: scope.ErrInvalid},
 		{name: "another port, which is another service", team: "omega", storage: mustParse(t, "s3://AKIANEWKEY:new%2Fsecret@minio.local:9001/bkt/teams/omega?region=us-east-1"), kind: scope.ErrImmutable},
 		{name: "another provider", team: "omega", storage: mustParse(t, "gs://sa%40proj.iam.gserviceaccount.com:"+gcsKey+"@bkt/teams/omega"), kind: scope.ErrImmutable},
 		{name: "an address without credentials", team: "omega", storage: mustParse(t, "s3://minio.local:9000/bkt/teams/omega?region=us-east-1"), kind: scope.ErrInvalid},

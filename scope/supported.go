@@ -7,30 +7,22 @@ import (
 	"github.com/byobkit/byob/address"
 )
 
-// family is the provider an entry of the supported-stores list names: the
-// scheme, except that an s3:// address to a CoreWeave endpoint is CoreWeave.
-func family(a *address.Address) string {
-	switch f := a.Flavor(); {
-	case a.Provider == address.CoreWeave, f == address.FlavorCoreWeave, f == address.FlavorCoreWeaveLOTA:
-		return "coreweave"
-	}
-	return string(a.Provider)
-}
-
 // matchesEntry reports whether a team bucket is allowed by one entry of the
-// supported-stores list. The provider must match; the endpoint, account,
-// bucket and sub-path must match when the entry names them (a sub-path allows
-// itself and everything below it); credentials are not compared. A bare
-// entry such as "cw://" allows any bucket of its provider.
+// supported-stores list. The entry pins the service: the family
+// (address.Rules.Family, so that s3:// to a CoreWeave endpoint counts as
+// cw://) and the service identity (address.ServiceID) must match, and an
+// entry without an endpoint means the provider's own service (AWS, GCS,
+// Azure, CoreWeave), never some other server that speaks its protocol. The
+// account, bucket and sub-path must match where the entry names them (a
+// sub-path allows itself and everything below it); credentials are not
+// compared. A bare entry such as "cw://" allows any bucket of its family on
+// its own service.
 func matchesEntry(entry, a *address.Address) bool {
-	if family(entry) != family(a) {
+	if svc := ownService(entry); svc.Flavor().Rules().Family != a.Flavor().Rules().Family || svc.ServiceID() != a.ServiceID() {
 		return false
 	}
 	if entry.IsBare() {
 		return true
-	}
-	if entry.Endpoint != "" && endpointID(entry) != endpointID(a) {
-		return false // endpointID knows that every AWS endpoint reaches the same buckets
 	}
 	if entry.Account != "" && entry.Account != a.Account {
 		return false
@@ -39,6 +31,20 @@ func matchesEntry(entry, a *address.Address) bool {
 		return false
 	}
 	return entry.Path == "" || a.Path == entry.Path || strings.HasPrefix(a.Path, entry.Path+"/")
+}
+
+// ownService returns an entry as an address of the service it pins. A bare
+// cw:// names no endpoint, and address.Flavor takes an S3-protocol address
+// without an endpoint for AWS: it is read as CoreWeave's own endpoint.
+// TEMPORARY: until the address package gives cw:// without an endpoint the
+// CoreWeave flavor.
+func ownService(entry *address.Address) *address.Address {
+	if entry.Provider != address.CoreWeave || entry.Endpoint != "" {
+		return entry
+	}
+	e := *entry
+	e.Endpoint = address.FlavorCoreWeave.Rules().DefaultHost
+	return &e
 }
 
 // supportedStoresVariable is the setting that holds the instance's

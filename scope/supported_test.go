@@ -32,7 +32,7 @@ func TestSupportedStores(t *testing.T) {
 		{"bare cw:// refuses AWS", "cw://", awsBucket, false},
 		{"bare cw:// refuses GCS", "cw://", gcs, false},
 		{"bare s3:// allows AWS", "s3://", awsBucket, true},
-		{"bare s3:// allows an S3-compatible store", "s3://", minio, true},
+		{"bare s3:// refuses an S3-compatible store: without an endpoint it is AWS's service", "s3://", minio, false},
 		{"bare s3:// refuses CoreWeave over s3://", "s3://", cwOverS3, false},
 		{"an entry's bucket allows it with other credentials", "s3://other:keys@minio.local:9000/bkt?region=us-east-1", minio, true},
 		{"an entry's bucket refuses another bucket", "s3://ak:sk@minio.local:9000/bkt?region=us-east-1", minioOther, false},
@@ -158,4 +158,56 @@ func TestSupportedStoresOtherDeploymentsAndAnyStore(t *testing.T) {
 	_, err := scope.New(context.Background(), scope.Config{Deployment: scope.SelfManaged, Instance: mustParse(t, instance),
 		SupportedStores: stores, AnyStore: true, Store: scope.NewMemStore(), Open: c.open, Check: c.check})
 	wantKind(t, err, scope.ErrInvalid)
+}
+
+// TestSupportedStoreEntryPinsTheService: an entry names a bucket on one
+// service, and an entry without an endpoint means the provider's own
+// service; the same bucket name on another server that speaks the
+// protocol is another bucket (issue #7 defect 9).
+func TestSupportedStoreEntryPinsTheService(t *testing.T) {
+	cases := []struct {
+		name, list, bucket string
+		allowed            bool
+	}{
+		{"an AWS entry refuses its bucket name on an S3-compatible server", "s3://allowed",
+			"s3://ak:sk@minio.evil.example:9000/allowed/teams/a?region=us-east-1", false},
+		{"an AWS entry refuses its bucket name in another AWS partition", "s3://allowed",
+			"s3://ak:sk@s3.cn-north-1.amazonaws.com.cn/allowed/teams/a", false},
+		{"an AWS entry allows its bucket through a regional endpoint", "s3://allowed",
+			"s3://ak:sk@s3.eu-west-1.amazonaws.com/allowed/teams/a", true},
+		{"a GCS entry refuses its bucket on another endpoint", "gs://gbkt", "gs://gbkt/x?endpoint=https://gcs.evil.example", false},
+		{"a GCS entry refuses its bucket on an emulator", "gs://gbkt", "gs://gbkt/x?endpoint=http://127.0.0.1:4443", false},
+		{"a GCS entry allows its bucket with Google's endpoint spelled out", "gs://gbkt", "gs://gbkt/x?endpoint=https://storage.googleapis.com", true},
+		{"a GCS entry on an endpoint allows only that endpoint", "gs://gbkt?endpoint=https://gcs.corp.example", "gs://gbkt/x", false},
+		{"an Azure entry refuses its container on another endpoint", "az://acct/cont", "az://acct/cont/omega?endpoint=https://blob.evil.example", false},
+		{"an Azure entry refuses its container on an emulator", "az://acct/cont", "az://acct/cont/omega?endpoint=http://127.0.0.1:10000", false},
+		{"an Azure entry allows the account's own endpoint spelled out", "az://acct/cont", "az://acct/cont/omega?endpoint=https://acct.blob.core.windows.net", true},
+		{"bare az:// refuses an Azure emulator", "az://", "az://acct/cont?endpoint=http://127.0.0.1:10000", false},
+		{"bare gs:// refuses another GCS endpoint", "gs://", "gs://gbkt?endpoint=https://gcs.evil.example", false},
+		{"bare gs:// allows Google's own", "gs://", "gs://gbkt", true},
+		{"bare cw:// refuses a CoreWeave bucket name on an S3-compatible server", "cw://",
+			"s3://ak:sk@minio.evil.example:9000/team-cw?region=US-EAST-04A", false},
+		// Without keys, s3://host/bkt would name AWS's bucket "host": an
+		// entry spells the default port to name an endpoint.
+		{"an S3-compatible entry with the default port allows the host without it", "s3://minio.local:80/bkt?region=us-east-1",
+			"s3://ak:sk@minio.local/bkt/omega?region=us-east-1", true},
+		{"an S3-compatible entry refuses the same host over https", "s3://minio.local:80/bkt?region=us-east-1",
+			"s3://ak:sk@minio.local/bkt/omega?region=us-east-1&tls=true", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, scope.Dedicated, "s3://ak:sk@minio.local:9000/instance-bkt?region=us-east-1", withSupported(t, c.list))
+			_, err := e.reg.CreateTeam(context.Background(), "omega", mustParse(t, c.bucket))
+			if c.allowed {
+				if err != nil {
+					t.Fatalf("CreateTeam: %v", err)
+				}
+				return
+			}
+			wantKind(t, err, scope.ErrNotSupportedStore)
+			if got := e.teams(t); len(got) != 0 {
+				t.Fatalf("a refused create wrote %v", got)
+			}
+		})
+	}
 }
