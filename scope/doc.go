@@ -9,7 +9,7 @@
 // bucket of its own: only the team's members may use the files stored in it.
 // A team created without one uses the instance's bucket. A team's storage is
 // fixed when the team is created (ErrImmutable afterwards, whatever the
-// Store: the Store interface has no update).
+// Store): only its credentials can be replaced (see Credential rotation).
 //
 // With teams Kappa (no bucket) and Omega (a team bucket), Kappa's files are
 // in the instance's bucket, so Omega's members may read them; Omega's files
@@ -18,9 +18,10 @@
 //
 // # Availability
 //
-// Deployment and scope decide which providers a bucket may use. CoreWeave
-// counts cwobject.com and cwlota.com, and s3:// addresses to them; AWS and
-// S3-compatible are told apart by address.Flavor.
+// Deployment and scope decide which providers a bucket may use, by the
+// column address.Rules.Family gives: CoreWeave counts cwobject.com and
+// cwlota.com, and s3:// addresses to them; AWS and S3-compatible are told
+// apart by address.Flavor.
 //
 //	deployment    scope     aws-s3  s3-compatible  coreweave  gcs  azure  file  mem
 //	dedicated     instance  yes     yes            no (1)     yes  yes    no    no
@@ -43,11 +44,20 @@
 // and mem:// at both scopes and nothing else.
 //
 // When the instance has a supported-stores list (GORILLA_SUPPORTED_FILE_STORES,
-// parsed by address.ParseList), every team bucket must match an entry: the
-// same provider (s3:// to a CoreWeave endpoint counts as cw://), and the same
-// endpoint, account, bucket and sub-path (or a path below it) where the entry
-// names them. Credentials are not compared. A bare scheme such as cw:// allows
-// any bucket of that provider. An empty list restricts nothing more.
+// parsed by address.ParseList), every team bucket must match an entry. An
+// entry pins the service: the same family (address.Rules.Family: s3:// to a
+// CoreWeave endpoint counts as cw://) and the same service identity
+// (address.ServiceID), where an entry without an endpoint means the
+// provider's own service, so s3://allowed is AWS's bucket "allowed" and not
+// a bucket of that name on some other S3 server, and gs:// or az:// entries
+// admit no other endpoint. Then the same account, bucket and sub-path (or a
+// path below it) where the entry names them. Credentials are not compared.
+// A bare scheme such as cw:// allows any bucket of its family on its own
+// service. A self-managed instance must list its team buckets: without a
+// list, CreateTeam refuses a team bucket with ErrNotSupportedStore and a
+// fix that names the entry to add (Config.AnyStore lifts the rule, for tests
+// and deployments that want no list). For the other deployments an empty
+// list restricts nothing more.
 //
 // # Overlap between locations in one bucket
 //
@@ -56,14 +66,21 @@
 // rules may touch any key there. So two locations in the same bucket must
 // have data prefixes that neither coincide nor nest: team sub-path "a" beside
 // "b" is fine, "a" and "a/x" are not, and nothing may share a bucket with a
-// location rooted at its top. The same bucket is judged by provider,
-// endpoint, account and bucket name, without credentials; every AWS endpoint
-// counts as one (bucket names are unique per partition), cwobject.com and
-// cwlota.com as one, and for file:// the file system is the bucket and the
-// directory the prefix. CreateTeam refuses an overlap with ErrOverlap, naming
-// both locations (redacted) and both prefixes; New refuses an instance
-// address that overlaps an existing team, and Location a stored team that
-// overlaps the instance (written under another configuration).
+// location rooted at its top. The same bucket is judged by its canonical
+// identity (address.BucketID: service, account and bucket, never
+// credentials), so one bucket spelled two ways is one bucket: host names in
+// any case and with or without a trailing dot, with or without the default
+// port, IPv6 in long or short form, the provider's own endpoint spelled out
+// or left out, every AWS endpoint of a partition (bucket names are unique
+// per partition), CoreWeave's cwobject.com and cwlota.com; for file:// the
+// file system is the bucket and the directory the prefix. What the identity
+// cannot know is two DNS names for one server (a CNAME, a name and its IP
+// address): those count as two buckets, so give every location of one
+// server the same host name. CreateTeam refuses an overlap with ErrOverlap,
+// naming both locations (redacted) and both prefixes; New refuses an
+// instance address that overlaps an existing team, and Location a stored
+// team that overlaps the instance (written under another configuration) or
+// names another team's location.
 //
 // This reconciles the documented topologies with the documented danger.
 // "The same bucket can serve the instance and one or more teams" holds with
@@ -99,7 +116,7 @@
 // "%%32%65" decodes once to "%2e" and twice to ".". So no layer that decodes
 // once or twice, strictly or leniently, sees another path. A refused key is
 // an error of kind ErrKey, never cleaned. The full key (prefix + key) must
-// fit the provider's limits:
+// fit the provider's limits (address.Rules.Keys):
 //
 //	provider                           full key            also
 //	aws-s3, s3-compatible, coreweave   1024 bytes
@@ -111,25 +128,52 @@
 // # Resolution and access
 //
 // Registry.Location resolves a team's location: after the first request for
-// a team it is a map look-up under a read lock, with no allocation, since
-// storage never changes. Buckets are opened once per distinct address and
-// shared: concurrent first requests wait for one Open (each waiter still
-// honours its own context) rather than opening the bucket again.
-// Registry.Close closes them. Location.Allow decides access: any
+// a team it is a look-up that allocates nothing and writes no shared memory
+// (no lock's reader count), so it scales with cores, since storage never
+// changes. Buckets are opened once per location and shared: concurrent
+// first requests wait for one Open (each waiter still honours its own
+// context) rather than opening the bucket again. Registry.Close closes them. Location.Allow decides access: any
 // user of the instance for an Instance location, members only for a Team
 // location. Registry.Authorize combines resolution, access and the key check:
 // it is what a pre-signer calls before signing.
 //
+// # Credential rotation
+//
+// Access keys rotate; a team's location does not. RotateCredentials replaces
+// the keys of a team's own bucket, and RotateInstanceCredentials those of
+// the instance's, with the keys of an address that must name exactly the
+// same location (address.SameLocation: the same service, account, bucket
+// and sub-path; the record keeps its own spelling), else ErrImmutable. A team on the instance's bucket
+// has no keys of its own (ErrNoTeamBucket). The new keys must pass
+// Config.Check first (ErrUnusable otherwise: nothing is written and the old
+// keys stay in use). Then the open bucket switches to them atomically
+// (provider.Handle.SetCredentials: requests signed afterwards use the new
+// keys, and Location.Address shows them) and the store replaces the record's
+// credentials, checking inside its lock that the location is unchanged; if
+// the store fails, the bucket switches back. A rotation holds the location
+// as an Open in flight does, and the caller that opens a bucket reads its
+// record again, so no look-up opens a bucket with keys read before a
+// rotation. Another process on the same store keeps its open buckets' keys
+// until it restarts or is asked to rotate too (the same keys are fine).
+//
 // # Stores
 //
 // The team records live behind the Store interface (create-if-absent with a
-// validation run atomically, get, list), so a server can keep them in its own
-// database; package storetest checks an implementation. MemStore keeps them
-// in memory; FileStore in one JSON file, replaced atomically and locked with
-// flock(2) around every read-modify-write, safe for several processes.
-// Records hold addresses with their credentials: FileStore writes a.URL()
-// into a file created with mode 0600 and refuses a file other users can
-// read. This package never logs; its errors print addresses redacted.
+// validation run atomically, get, list, and a credentials update with a
+// validation run atomically), so a server can keep them in its own
+// database; package storetest checks an implementation. A Record keeps the
+// location (Storage, without credentials) apart from its Credentials, so a
+// Store can keep the secret elsewhere, encrypted or in a secrets manager.
+// MemStore keeps records in memory; FileStore in one JSON file (version 2:
+// storage and keys apart; version 1 files still load), replaced atomically
+// and locked with flock(2) around every read-modify-write, safe for several
+// processes, created with mode 0600, and refused when other users can read
+// it.
+//
+// This package never logs. Every type that holds keys, however deep
+// (Registry, Config, Location, Record, MemStore, Error), prints them
+// redacted under every fmt verb, log/slog and encoding/json, and no map is
+// keyed by an address with keys.
 //
 // The registry depends on two function types, OpenFunc and CheckFunc, not on
 // the provider package directly; ProviderOpen and ProviderCheck (provider.go,

@@ -3,7 +3,6 @@ package scope
 import (
 	"context"
 	"errors"
-	"maps"
 
 	"github.com/byobkit/byob/address"
 )
@@ -20,13 +19,13 @@ func (r *Registry) Instance() (*Location, error) {
 
 // Location resolves the location of team's files: its team bucket, or the
 // instance's for a team created without one. After the first call for a
-// team it is one atomic load and a map look-up, which writes no shared
-// memory and so scales with cores: storage never changes (credentials do,
+// team it is a look-up in a sync.Map, which writes no shared memory on a
+// hit and so scales with cores: storage never changes (credentials do,
 // but they switch inside the location's bucket), so the result is cached
 // for the registry's life. An unknown team is an error of kind ErrNotFound.
 func (r *Registry) Location(ctx context.Context, team string) (*Location, error) {
-	if l := (*r.teams.Load())[team]; l != nil {
-		return l, nil
+	if l, ok := r.teams.Load(team); ok {
+		return l.(*Location), nil
 	}
 	return r.resolve(ctx, team)
 }
@@ -89,16 +88,8 @@ func (r *Registry) resolve(ctx context.Context, team string) (*Location, error) 
 	if r.closed {
 		return nil, closedError(op, team)
 	}
-	teams := *r.teams.Load()
-	if cached := teams[team]; cached != nil {
-		return cached, nil
-	}
-	// Copy on write: readers keep the old map, which nobody changes.
-	next := make(map[string]*Location, len(teams)+1)
-	maps.Copy(next, teams)
-	next[team] = l
-	r.teams.Store(&next)
-	return l, nil
+	cached, _ := r.teams.LoadOrStore(team, l) // under r.mu: never after Close
+	return cached.(*Location), nil
 }
 
 // record reads team's record from the store and checks its shape.
