@@ -5,6 +5,7 @@ package scope_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -64,6 +65,54 @@ func TestFileStoreFileIsPrivate(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".teams.json.tmp-*"))
 	if len(leftovers) != 0 {
 		t.Errorf("temporary files left behind: %v", leftovers)
+	}
+}
+
+// TestFileStoreReadsVersion1: a file written before credentials were kept
+// apart (version 1: each storage URL with its keys) loads with the keys
+// apart, and the next change rewrites it as version 2 without losing them.
+func TestFileStoreReadsVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "teams.json")
+	v1 := `{"version":1,"teams":[{"team":"kappa"},{"team":"omega","storage":"` + secretTeamBucket + `"}]}`
+	if err := os.WriteFile(path, []byte(v1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := openFileStore(t, path)
+	want := mustParse(t, secretTeamBucket)
+	check := func(when string) {
+		t.Helper()
+		rec, err := s.Get(ctx, "omega")
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if rec.Storage.HasCredentials() || rec.Storage.URL() != want.WithoutCredentials().URL() || rec.Credentials != want.Credentials() {
+			t.Fatalf("%s: omega = %v, want its storage without keys and the keys apart", when, rec)
+		}
+	}
+	check("version 1")
+	if err := s.Create(ctx, scope.Record{Team: "sigma"}, func([]scope.Record) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ff struct {
+		Version int
+		Teams   []struct{ Team, Storage string }
+	}
+	if err := json.Unmarshal(data, &ff); err != nil || ff.Version != 2 {
+		t.Fatalf("rewritten file: version %d, %v; want version 2", ff.Version, err)
+	}
+	for _, tm := range ff.Teams {
+		if strings.Contains(tm.Storage, "AKIAFILESTORE") {
+			t.Errorf("version 2 keeps a key inside the storage URL of %s", tm.Team)
+		}
+	}
+	check("rewritten as version 2")
+	if got, _ := s.List(ctx); len(got) != 3 {
+		t.Fatalf("%d records after the rewrite, want 3", len(got))
 	}
 }
 

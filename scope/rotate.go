@@ -27,11 +27,12 @@ import (
 //  6. ErrInvalid: the open bucket can switch to the new keys (same kind;
 //     for GCS, the same service account).
 //
-// Then the store replaces the record's credentials (Store.SetCredentials,
-// which checks the location again inside its lock) and the team's open
-// bucket switches to them atomically: requests signed after
-// RotateCredentials returns use the new keys, and Location.Address shows
-// them. A registry in another process on the same store keeps the keys it
+// Then the team's open bucket, if this registry has opened it, switches to
+// them atomically, and the store replaces the record's credentials
+// (Store.SetCredentials, which checks the location again inside its lock);
+// if the store refuses or fails, the bucket switches back (ErrStore, or the
+// store's refusal). Requests signed after RotateCredentials returns use the
+// new keys, and Location.Address shows them. A registry in another process on the same store keeps the keys it
 // opened the bucket with until it is restarted or RotateCredentials is
 // called on it too (with the same keys: it rewrites them, which is fine).
 func (r *Registry) RotateCredentials(ctx context.Context, team string, storage *address.Address) (warnings []string, err error) {
@@ -78,7 +79,11 @@ func (r *Registry) RotateCredentials(ctx context.Context, team string, storage *
 		return nil
 	})
 	if err != nil {
-		return nil, errors.Join(storeFailure(op, team, err), undo())
+		err = storeFailure(op, team, err)
+		if uerr := undo(); uerr != nil {
+			return nil, errors.Join(err, uerr)
+		}
+		return nil, err
 	}
 	return warnings, nil
 }
