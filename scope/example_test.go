@@ -97,3 +97,37 @@ func ExampleRegistry_CreateTeam_overlap() {
 	// s3://minio.local:9000/bkt?region=us-east-1
 	// another bucket: <nil>
 }
+
+// Keys rotate; the location does not. A rotation checks the new keys first
+// (here a stand-in check that accepts them) and refuses any other bucket.
+func ExampleRegistry_RotateCredentials() {
+	ctx := context.Background()
+	open := func(_ context.Context, a *address.Address) (*provider.Handle, error) {
+		return provider.NewHandle(a, memblob.OpenBucket(nil)), nil
+	}
+	check := func(context.Context, *address.Address) ([]string, error) { return nil, nil }
+	instance, _ := address.Parse("s3://AKIAINSTANCE:secret@minio.local:9000/instance?region=us-east-1")
+	reg, err := scope.New(ctx, scope.Config{Deployment: scope.Dedicated, Instance: instance,
+		Store: scope.NewMemStore(), Open: open, Check: check})
+	if err != nil {
+		panic(err)
+	}
+	defer reg.Close()
+	omega, _ := address.Parse("s3://AKIAOLD:old-secret@minio.local:9000/team-bucket/omega?region=us-east-1")
+	if _, err := reg.CreateTeam(ctx, "omega", omega); err != nil {
+		panic(err)
+	}
+
+	rotated, _ := address.Parse("s3://AKIANEW:new-secret@minio.local:9000/team-bucket/omega?region=us-east-1")
+	_, err = reg.RotateCredentials(ctx, "omega", rotated)
+	fmt.Println("new keys for omega's bucket:", err)
+	elsewhere, _ := address.Parse("s3://AKIANEW:new-secret@minio.local:9000/other-bucket?region=us-east-1")
+	_, err = reg.RotateCredentials(ctx, "omega", elsewhere)
+	fmt.Println("keys for another bucket:", errors.Is(err, scope.ErrImmutable))
+	l, _ := reg.Location(ctx, "omega")
+	fmt.Println(l)
+	// Output:
+	// new keys for omega's bucket: <nil>
+	// keys for another bucket: true
+	// team "omega" location s3://REDACTED:REDACTED@minio.local:9000/team-bucket/omega?region=us-east-1
+}

@@ -273,6 +273,31 @@ func (s forgedStore) Get(ctx context.Context, team string) (scope.Record, error)
 	return s.Store.Get(ctx, team)
 }
 
+// keyedStore hands back omega's record with the keys inside Storage, as a
+// Store written for the old Record might.
+type keyedStore struct{ scope.Store }
+
+func (s keyedStore) Get(ctx context.Context, team string) (scope.Record, error) {
+	rec, err := s.Store.Get(ctx, team)
+	if err == nil && rec.Storage != nil {
+		rec.Storage = rec.Storage.WithCredentials(rec.Credentials)
+	}
+	return rec, err
+}
+
+// TestLocationRefusesKeysInsideStorage: a record must keep its keys in
+// Credentials; one with keys inside Storage is refused, not opened.
+func TestLocationRefusesKeysInsideStorage(t *testing.T) {
+	e := newEnv(t, scope.Dedicated, dedicatedInstance, withStore(keyedStore{scope.NewMemStore()}))
+	e.create(t, "omega", "s3://AKIATEAM:team%2Fsecret@minio.local:9000/team-bkt?region=us-east-1")
+	_, err := e.reg.Location(context.Background(), "omega")
+	wantKind(t, err, scope.ErrStore)
+	noSecret(t, err.Error(), registrySecrets...)
+	if _, opens := e.cloud.counts(); opens != 1 {
+		t.Fatalf("the record was opened")
+	}
+}
+
 // TestLocationRefusesTwoRecordsOfOneLocation: a team whose record names
 // another team's location is refused, not handed the other's bucket.
 func TestLocationRefusesTwoRecordsOfOneLocation(t *testing.T) {
