@@ -40,7 +40,14 @@ type Address struct {
 // Flavor returns the kind of service the address points at.
 func (a *Address) Flavor() Flavor {
 	switch a.Provider {
-	case S3, CoreWeave:
+	case CoreWeave:
+		if a.Endpoint == "" {
+			// A bare cw:// (a supported-stores entry) names CoreWeave's
+			// own service, not AWS's.
+			return FlavorCoreWeave
+		}
+		return s3Flavor(a.Endpoint)
+	case S3:
 		return s3Flavor(a.Endpoint)
 	case GCS:
 		return FlavorGCS

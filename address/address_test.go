@@ -314,6 +314,11 @@ func TestParseList(t *testing.T) {
 			if len(got) == 1 && got[0].IsBare() != (tt.in == "cw://") {
 				t.Errorf("IsBare() = %v", got[0].IsBare())
 			}
+			// A bare entry names its provider's own service: cw:// is
+			// CoreWeave, not AWS.
+			if len(got) == 1 && tt.in == "cw://" && (got[0].Flavor() != address.FlavorCoreWeave || got[0].ServiceID() != "coreweave") {
+				t.Errorf("bare cw:// is flavor %s, service %q; want coreweave", got[0].Flavor(), got[0].ServiceID())
+			}
 		})
 	}
 }

@@ -18,7 +18,7 @@ import (
 // compared. A bare entry such as "cw://" allows any bucket of its family on
 // its own service.
 func matchesEntry(entry, a *address.Address) bool {
-	if svc := ownService(entry); svc.Flavor().Rules().Family != a.Flavor().Rules().Family || svc.ServiceID() != a.ServiceID() {
+	if entry.Flavor().Rules().Family != a.Flavor().Rules().Family || entry.ServiceID() != a.ServiceID() {
 		return false
 	}
 	if entry.IsBare() {
@@ -31,20 +31,6 @@ func matchesEntry(entry, a *address.Address) bool {
 		return false
 	}
 	return entry.Path == "" || a.Path == entry.Path || strings.HasPrefix(a.Path, entry.Path+"/")
-}
-
-// ownService returns an entry as an address of the service it pins. A bare
-// cw:// names no endpoint, and address.Flavor takes an S3-protocol address
-// without an endpoint for AWS: it is read as CoreWeave's own endpoint.
-// TEMPORARY: until the address package gives cw:// without an endpoint the
-// CoreWeave flavor.
-func ownService(entry *address.Address) *address.Address {
-	if entry.Provider != address.CoreWeave || entry.Endpoint != "" {
-		return entry
-	}
-	e := *entry
-	e.Endpoint = address.FlavorCoreWeave.Rules().DefaultHost
-	return &e
 }
 
 // supportedStoresVariable is the setting that holds the instance's
