@@ -8,6 +8,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/smithy-go"
+	"github.com/byobkit/byob/internal/apierr"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
 )
@@ -34,7 +35,7 @@ func checkErrKindOf(err error) checkErrKind {
 	if errors.As(err, &ae) && unsupportedCodes[ae.ErrorCode()] {
 		return kindUnsupported
 	}
-	if httpStatus(err) == http.StatusMethodNotAllowed {
+	if apierr.Status(err) == http.StatusMethodNotAllowed {
 		return kindUnsupported
 	}
 	switch Code(err) {
