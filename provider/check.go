@@ -134,7 +134,7 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
-	r.scrub(secretsOf(a))
+	r.scrub(a)
 	return r, nil
 }
 
@@ -142,7 +142,7 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 // directory must exist already: a check changes nothing but its probe, so
 // a missing directory is reported (see fileOpenFinding), not created.
 func (run *checkRun) openBucket(ctx context.Context) (*Handle, error) {
-	return Open(ctx, run.a, slices.Concat(run.opts.Open, []Option{withExistingDir()})...)
+	return Open(ctx, run.a, slices.Concat(run.opts.Open, []Option{WithExistingDir()})...)
 }
 
 // checkFunc runs one check for one provider.

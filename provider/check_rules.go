@@ -83,7 +83,7 @@ func transportFinding(a *address.Address) Finding {
 		return notApplicable(CheckTransport, "no network is involved")
 	case a.TLS:
 		return okFinding(CheckTransport, "requests go over HTTPS to "+a.Host())
-	case gcsEmulator(a):
+	case CredentialSourceOf(a) == CredentialsNone:
 		return okFinding(CheckTransport, "plain HTTP to "+a.Host()+", but no credentials are sent")
 	case isLoopbackHost(a.Host()):
 		return okFinding(CheckTransport, "plain HTTP, but only to this machine ("+a.Host()+")")
