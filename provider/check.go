@@ -10,7 +10,6 @@ import (
 	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
-	"gocloud.dev/blob"
 )
 
 // Severity ranks a Finding. The order matters: Report.Worst returns the
@@ -104,8 +103,8 @@ var ErrCheck = errors.New("byob check cannot run")
 // what it found: reachability, read/write/delete permissions (with a probe
 // object under <sub-path>/.byob-check/ that is always removed again), CORS,
 // versioning or soft delete, default encryption, lifecycle rules, region
-// and transport security. Bucket settings are read with the provider's
-// native client; a setting the provider or the credentials cannot answer is
+// and transport security. Bucket settings are read with the native clients
+// of the Handle Open returns; a setting the provider or the credentials cannot answer is
 // reported as could-not-check with the permission it needs.
 //
 // Check returns an error only when it cannot run at all: a is nil, invalid
@@ -118,10 +117,10 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	if err != nil {
 		return nil, err
 	}
-	b, openErr := run.openBucket(ctx)
+	h, openErr := run.openBucket(ctx)
 	if openErr == nil {
-		defer b.Close()
-		run.bucket = b.Bucket()
+		defer h.Close()
+		run.h = h
 	}
 	r := &Report{Address: a.String()}
 	rctx, cancel := context.WithTimeout(ctx, checkTimeout)
@@ -198,7 +197,7 @@ func (run *checkRun) runOne(ctx context.Context, c checkSpec, reach Finding) Fin
 	switch {
 	case !ok:
 		return notApplicable(c.name, c.notApplicable)
-	case c.network && run.bucket == nil:
+	case c.network && run.h == nil:
 		return couldNotCheck(c.name, "skipped: the bucket could not be opened (see "+CheckReachable+")", "", "")
 	case c.network && c.name != CheckRegion && !run.reached && reach.Permission == "":
 		// Unreachable for another reason than a refused permission: every
@@ -219,10 +218,8 @@ const checkTimeout = time.Minute
 type checkRun struct {
 	a       *address.Address
 	opts    CheckOptions
-	open    Options
-	region  string       // the region requests are signed for (s3, cw)
-	bucket  *blob.Bucket // nil when Open failed
-	reached bool         // the reachability check passed
+	h       *Handle // the opened bucket and its native clients; nil when Open failed
+	reached bool    // the reachability check passed
 	// signedBy names the check whose requests, signed for region, all
 	// succeeded (CheckReadWrite, else CheckReachable); "" when none did.
 	signedBy string
@@ -243,9 +240,9 @@ func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*c
 	if _, err := address.Parse(a.URL()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
-	open := Collect(opts.Open...)
-	region, err := a.ResolveRegion(open.DefaultRegion)
-	if err != nil {
+	// A region that cannot be resolved makes the address unusable, not the
+	// bucket unreachable: an error, as an invalid address is.
+	if _, err := a.ResolveRegion(Collect(opts.Open...).DefaultRegion); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -254,7 +251,7 @@ func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*c
 	if opts.Origin == "" {
 		opts.Origin = "*"
 	}
-	return &checkRun{a: a, opts: opts, open: open, region: region}, nil
+	return &checkRun{a: a, opts: opts}, nil
 }
 
 // memo holds a value fetched once per Check, with its error.

@@ -46,7 +46,7 @@ func (run *checkRun) reachable(ctx context.Context, openErr error) Finding {
 		return errFinding(CheckReachable, "cannot open "+where+": "+errText(openErr),
 			"check the address's endpoint and credentials")
 	}
-	_, err := run.bucket.List(nil).Next(ctx)
+	_, err := run.h.Bucket().List(nil).Next(ctx)
 	if err == nil || err == io.EOF {
 		run.reached = true
 		run.signedBy = CheckReachable
@@ -102,7 +102,7 @@ func probeCheck(ctx context.Context, run *checkRun) Finding {
 	if err != nil {
 		return couldNotCheck(CheckReadWrite, "cannot make a probe name: "+err.Error(), "", "")
 	}
-	f, worked := runProbe(ctx, run.bucket, key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
+	f, worked := runProbe(ctx, run.h.Bucket(), key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
 	if worked {
 		run.signedBy = CheckReadWrite
 	}
@@ -118,13 +118,8 @@ func probeKey() (string, error) {
 	return ProbeDir + "/" + hex.EncodeToString(b[:]), nil
 }
 
-// fullKey is key as the bucket sees it, with the sub-path.
-func (run *checkRun) fullKey(key string) string {
-	if run.a.Path == "" {
-		return key
-	}
-	return run.a.Path + "/" + key
-}
+// fullKey is key as the native clients see it, with the sub-path.
+func (run *checkRun) fullKey(key string) string { return run.h.Prefix() + key }
 
 // purgeResult is what a purge of old versions achieved.
 type purgeResult struct {
@@ -272,4 +267,6 @@ func (run *checkRun) purger() purgeFunc {
 	return nil
 }
 
-var errNoNativeClient = errors.New("the bucket does not expose its native client")
+// errNoNativeClient: the handle lacks the provider's native client, which
+// only a handle over a caller's own bucket (NewHandle) does.
+var errNoNativeClient = errors.New("the bucket's handle has no native client to read its settings with")
