@@ -1,8 +1,9 @@
-package provider
+package preflight
 
 import (
 	"errors"
 	"fmt"
+	"github.com/byobkit/byob/provider"
 	"net/http"
 	"strings"
 
@@ -38,7 +39,7 @@ func checkErrKindOf(err error) checkErrKind {
 	if apierr.Status(err) == http.StatusMethodNotAllowed {
 		return kindUnsupported
 	}
-	switch Code(err) {
+	switch provider.Code(err) {
 	case gcerrors.PermissionDenied:
 		return kindDenied
 	case gcerrors.Unimplemented:

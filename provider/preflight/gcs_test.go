@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestCheckFakeGCS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: tt.bucket, VersioningEnabled: tt.versioning})
 			a := &address.Address{Provider: address.GCS, Endpoint: host, Bucket: tt.bucket, Path: tt.path}
-			r, err := Check(context.Background(), a, CheckOptions{})
+			r, err := Check(context.Background(), a, Options{})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 )
 
 // Worst returns the highest severity among the findings; SeverityOK for an
@@ -98,12 +99,12 @@ func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 // from every finding and from the address, keeping the line breaks of
 // multi-line fixes.
 func (r *Report) scrub(a *address.Address) {
-	r.Address = Scrub(r.Address, a)
+	r.Address = provider.Scrub(r.Address, a)
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Saw = Scrub(f.Saw, a)
-		f.Fix = Scrub(f.Fix, a)
-		f.Permission = Scrub(f.Permission, a)
+		f.Saw = provider.Scrub(f.Saw, a)
+		f.Fix = provider.Scrub(f.Fix, a)
+		f.Permission = provider.Scrub(f.Permission, a)
 	}
 }
 

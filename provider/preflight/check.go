@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 )
 
 // Severity ranks a Finding. The order matters: Report.Worst returns the
@@ -78,9 +79,8 @@ type Report struct {
 	Findings []Finding
 }
 
-// CheckOptions tune Check. The zero value checks for the product's
-// defaults.
-type CheckOptions struct {
+// Options tune Check. The zero value checks for the product's defaults.
+type Options struct {
 	// Origin is the web origin browsers fetch from, as the server's CORS
 	// rules must allow it; "" means "*" (any origin), the product's default.
 	Origin string
@@ -91,8 +91,9 @@ type CheckOptions struct {
 	// GCEnabled says the server will run garbage collection on this bucket:
 	// missing versioning or soft delete is then an error, not a warning.
 	GCEnabled bool
-	// Open are the options Check opens the bucket with.
-	Open []Option
+	// Open are the options Check opens the bucket with (provider.Open);
+	// Check adds provider.WithExistingDir.
+	Open []provider.Option
 }
 
 // ErrCheck is what Check's errors unwrap to when the check cannot run at
@@ -103,8 +104,9 @@ var ErrCheck = errors.New("byob check cannot run")
 // what it found: reachability, read/write/delete permissions (with a probe
 // object under <sub-path>/.byob-check/ that is always removed again), CORS,
 // versioning or soft delete, default encryption, lifecycle rules, region
-// and transport security. Bucket settings are read with the native clients
-// of the Handle Open returns; a setting the provider or the credentials cannot answer is
+// and transport security. Check opens the bucket with provider.Open and
+// reads its settings with the native clients of the *provider.Handle it
+// returns; a setting the provider or the credentials cannot answer is
 // reported as could-not-check with the permission it needs.
 //
 // Check returns an error only when it cannot run at all: a is nil, invalid
@@ -112,7 +114,7 @@ var ErrCheck = errors.New("byob check cannot run")
 // finding, not an error, and so is a check that takes longer than a minute.
 // For file:// and mem:// addresses only the first two checks apply; the
 // others are reported as not applicable.
-func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report, error) {
+func Check(ctx context.Context, a *address.Address, opts Options) (*Report, error) {
 	run, err := newCheckRun(ctx, a, opts)
 	if err != nil {
 		return nil, err
@@ -137,11 +139,11 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	return r, nil
 }
 
-// openBucket opens the bucket as Open does, except that a file://
+// openBucket opens the bucket with provider.Open, except that a file://
 // directory must exist already: a check changes nothing but its probe, so
 // a missing directory is reported (see fileOpenFinding), not created.
-func (run *checkRun) openBucket(ctx context.Context) (*Handle, error) {
-	return Open(ctx, run.a, slices.Concat(run.opts.Open, []Option{WithExistingDir()})...)
+func (run *checkRun) openBucket(ctx context.Context) (*provider.Handle, error) {
+	return provider.Open(ctx, run.a, slices.Concat(run.opts.Open, []provider.Option{provider.WithExistingDir()})...)
 }
 
 // checkFunc runs one check for one provider.
@@ -160,7 +162,8 @@ type checkSpec struct {
 }
 
 // checkTable holds every check after reachability, in report order; the
-// per-provider differences live here and in the check_*.go files.
+// per-provider differences live here and in s3.go, gcs.go, azure.go and
+// file.go.
 var checkTable = []checkSpec{
 	{name: CheckReadWrite, network: true, byProvider: allProviders(probeCheck)},
 	{name: CheckCORS, network: true, byProvider: map[address.Provider]checkFunc{
@@ -217,9 +220,9 @@ const checkTimeout = time.Minute
 // checkRun is the state of one Check call, shared by its checks.
 type checkRun struct {
 	a       *address.Address
-	opts    CheckOptions
-	h       *Handle // the opened bucket and its native clients; nil when Open failed
-	reached bool    // the reachability check passed
+	opts    Options
+	h       *provider.Handle // the opened bucket and its native clients; nil when Open failed
+	reached bool             // the reachability check passed
 	// signedBy names the check whose requests, signed for region, all
 	// succeeded (CheckReadWrite, else CheckReachable); "" when none did.
 	signedBy string
@@ -228,7 +231,7 @@ type checkRun struct {
 	azure memo[service.StorageServiceProperties] // account blob service properties, fetched once
 }
 
-func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*checkRun, error) {
+func newCheckRun(ctx context.Context, a *address.Address, opts Options) (*checkRun, error) {
 	if a == nil {
 		return nil, fmt.Errorf("%w: no address", ErrCheck)
 	}
@@ -242,7 +245,7 @@ func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*c
 	}
 	// A region that cannot be resolved makes the address unusable, not the
 	// bucket unreachable: an error, as an invalid address is.
-	if _, err := a.ResolveRegion(Collect(opts.Open...).DefaultRegion); err != nil {
+	if _, err := a.ResolveRegion(provider.Collect(opts.Open...).DefaultRegion); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
 	if err := ctx.Err(); err != nil {

@@ -1,9 +1,10 @@
-package provider
+package preflight
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/byobkit/byob/provider"
 	"strings"
 	"time"
 
@@ -220,7 +221,7 @@ func (run *checkRun) gcsPurge(ctx context.Context, fullKey string) purgeResult {
 		if o.Name != fullKey {
 			continue
 		}
-		if err := b.Object(o.Name).Generation(o.Generation).Delete(ctx); err != nil && Code(err) != gcerrors.NotFound {
+		if err := b.Object(o.Name).Generation(o.Generation).Delete(ctx); err != nil && provider.Code(err) != gcerrors.NotFound {
 			left++
 			lastErr = err
 		}

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -217,7 +218,7 @@ func permIfDenied(err error, perm string) string {
 func probeCleanup(ctx context.Context, store probeStore, key string, deleted bool) string {
 	var delErr error
 	if !deleted {
-		if delErr = store.Delete(ctx, key); Code(delErr) == gcerrors.NotFound {
+		if delErr = store.Delete(ctx, key); provider.Code(delErr) == gcerrors.NotFound {
 			delErr = nil
 		}
 	}
@@ -267,6 +268,7 @@ func (run *checkRun) purger() purgeFunc {
 	return nil
 }
 
-// errNoNativeClient: the handle lacks the provider's native client, which
-// only a handle over a caller's own bucket (NewHandle) does.
+// errNoNativeClient: the handle lacks the provider's native client. Every
+// handle provider.Open returns has one; only a handle over a caller's own
+// bucket (provider.NewHandle) lacks it.
 var errNoNativeClient = errors.New("the bucket's handle has no native client to read its settings with")

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
 )
 
@@ -170,7 +171,7 @@ func deleteAzureVersion(ctx context.Context, c *container.Client, name, version 
 		return err
 	}
 	_, err = bc.Delete(ctx, nil)
-	if Code(err) == gcerrors.NotFound { // gone already
+	if provider.Code(err) == gcerrors.NotFound { // gone already
 		return nil
 	}
 	return err
