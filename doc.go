@@ -17,8 +17,10 @@
 //     file://, mem://), with errors that name the field and the fix and never
 //     a secret.
 //   - provider opens an address as a gocloud *blob.Bucket rooted at its
-//     sub-path, with credentials from the address alone, and checks a
-//     bucket's settings (CORS, versioning, encryption, lifecycle, region).
+//     sub-path, with credentials from the address alone, and keeps the
+//     native clients and signing credentials on a Handle; its preflight
+//     package checks a bucket's settings (CORS, versioning, encryption,
+//     lifecycle, region) before byob trusts it with data.
 //   - scope decides which bucket and sub-path serves a team or the
 //     instance, who may touch it, and that keys stay inside it; team
 //     storage is immutable and locations in one bucket never overlap.

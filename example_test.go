@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -25,7 +25,7 @@ func Example() {
 		Instance:   instance,
 		Store:      scope.NewMemStore(),
 		Open:       scope.ProviderOpen(),
-		Check:      scope.ProviderCheck(provider.CheckOptions{}),
+		Check:      scope.ProviderCheck(preflight.Options{}),
 	})
 	if err != nil {
 		panic(err)

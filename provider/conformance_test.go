@@ -190,7 +190,7 @@ func createContainer(t *testing.T, srv testenv.AzuriteServer, name string) {
 }
 
 func TestConformanceGCS(t *testing.T) {
-	srv, _ := provider.StartFakeGCS(t)
+	srv, _ := testenv.FakeGCS(t)
 	bucket := uniqueName(t, "byob-conf")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	a := mustParse(t, "gs://"+bucket+"/team/a?endpoint="+url.QueryEscape(srv.URL()))
@@ -221,7 +221,7 @@ func TestOpenUsesCallersHTTPClient(t *testing.T) {
 			return mustParse(t, "az://:"+url.QueryEscape(srv.Key)+"@"+srv.Account+"/"+name+"?endpoint="+url.QueryEscape(srv.Endpoint))
 		}},
 		{"GCS", func(t *testing.T) *address.Address {
-			srv, _ := provider.StartFakeGCS(t)
+			srv, _ := testenv.FakeGCS(t)
 			bucket := uniqueName(t, "byob-hc")
 			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 			return mustParse(t, "gs://"+bucket+"?endpoint="+url.QueryEscape(srv.URL()))

@@ -1,5 +1,9 @@
-// Package provider turns a bucket address into a *blob.Bucket, and checks
-// that a bucket's settings are what byob needs.
+// Package provider opens the bucket an address names: Open returns a
+// *Handle holding the portable *blob.Bucket and what Open resolved on the
+// way (flavor, region, endpoint, credential source, the native clients and
+// the credentials URLs are signed with), so that presigning, garbage
+// collection and the preflight check (package provider/preflight) never
+// re-parse an address nor build a second client.
 //
 // Open builds each driver explicitly from an *address.Address: s3blob on an
 // aws-sdk-go-v2 client for AWS, S3-compatible stores and CoreWeave;
@@ -50,9 +54,11 @@
 // gocloud v0.47.0's azureblob Writer.Close panics when an upload fed
 // through Writer.Write is refused.
 //
-// Check runs the preflight checks on a bucket: reachable with the
-// address's credentials, writable, and set up as byob needs (CORS,
-// versioning, encryption, lifecycle), and reports each as a Finding.
+// Checking that a bucket's settings are what byob needs (CORS,
+// versioning, encryption, lifecycle, region) is package preflight's job; it
+// opens through Open and reads settings with the Handle's native clients.
+// Scrub, WithExistingDir and CredentialSourceOf serve it and any other
+// caller that reports on a bucket.
 //
 // The package keeps one piece of process-wide state, deliberately: the
 // registry behind mem:// addresses, so that the same name opens the same

@@ -11,13 +11,11 @@ import (
 	"strings"
 
 	"cloud.google.com/go/auth"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/smithy-go"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/apierr"
 	"gocloud.dev/gcerrors"
 	"golang.org/x/oauth2"
-	"google.golang.org/api/googleapi"
 )
 
 // OpOpen is Error.Op for Open. Callers wrapping errors of later operations
@@ -300,7 +298,7 @@ func Code(err error) gcerrors.ErrorCode {
 	if errors.As(err, &ae) && s3AuthCodes[ae.ErrorCode()] {
 		return gcerrors.PermissionDenied
 	}
-	s := httpStatus(err)
+	s := apierr.Status(err)
 	if s == http.StatusUnauthorized || s == http.StatusForbidden {
 		return gcerrors.PermissionDenied
 	}
@@ -342,23 +340,6 @@ var statusCodes = map[int]gcerrors.ErrorCode{
 	http.StatusServiceUnavailable:  gcerrors.ResourceExhausted, // S3 SlowDown, Azure ServerBusy
 	http.StatusGatewayTimeout:      gcerrors.DeadlineExceeded,
 	http.StatusInternalServerError: gcerrors.Internal,
-}
-
-// httpStatus returns the HTTP status of the response behind err, 0 if none.
-func httpStatus(err error) int {
-	var se *smithyhttp.ResponseError
-	if errors.As(err, &se) && se.Response != nil {
-		return se.HTTPStatusCode()
-	}
-	var ze *azcore.ResponseError
-	if errors.As(err, &ze) {
-		return ze.StatusCode
-	}
-	var ge *googleapi.Error
-	if errors.As(err, &ge) {
-		return ge.Code
-	}
-	return 0
 }
 
 // tokenStatus reports whether err is an OAuth token endpoint's answer, and

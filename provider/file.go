@@ -8,9 +8,10 @@ import (
 	"gocloud.dev/blob/fileblob"
 )
 
-// fileDirMode is the mode of directories Open creates for file:// buckets:
-// the server's own data, not meant for other users.
-const fileDirMode = 0o750
+// FileDirMode is the mode of the directories Open creates for a file://
+// bucket (unless WithExistingDir): the server's own data, not meant for
+// other users. The preflight check's fix for a missing directory uses it.
+const FileDirMode = 0o750
 
 // openFile opens a directory through fileblob, creating it if needed.
 //
@@ -26,7 +27,7 @@ const fileDirMode = 0o750
 // listing never shows a half-written object; TMPDIR must therefore be on
 // the same file system as the bucket's directory, or writes fail (loudly).
 func openFile(_ context.Context, a *address.Address, o Options, _ *Handle) (*blob.Bucket, error) {
-	b, err := fileblob.OpenBucket(a.Bucket, &fileblob.Options{CreateDir: !o.existingDir, DirFileMode: fileDirMode})
+	b, err := fileblob.OpenBucket(a.Bucket, &fileblob.Options{CreateDir: !o.existingDir, DirFileMode: FileDirMode})
 	if err != nil {
 		return nil, WrapError(a, OpOpen, err)
 	}

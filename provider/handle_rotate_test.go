@@ -353,7 +353,7 @@ type gcsRotation struct {
 }
 
 func newGCSRotation(t *testing.T) *gcsRotation {
-	srv, host := provider.StartFakeGCS(t)
+	srv, host := testenv.FakeGCS(t)
 	bucket := uniqueName(t, "byob-rotate")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	g := &gcsRotation{email: "rotating@p.iam.gserviceaccount.com", bearer: &bearerRecorder{}}

@@ -194,6 +194,7 @@ func TestHandleAccessors(t *testing.T) {
 				{"Style", h.Style(), tc.style},
 				{"Prefix", h.Prefix(), tc.prefix},
 				{"CredentialSource", h.CredentialSource(), tc.source},
+				{"CredentialSourceOf, before opening", provider.CredentialSourceOf(tc.a), tc.source},
 				{"S3() != nil", h.S3() != nil, tc.clients.s3},
 				{"GCS() != nil", h.GCS() != nil, tc.clients.gcs},
 				{"AzureContainer() != nil", h.AzureContainer() != nil, tc.clients.az},

@@ -2,40 +2,13 @@ package provider
 
 import (
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/byobkit/byob/internal/testenv"
 )
 
-// TestMain runs the package's tests in a scrubbed cloud environment. Open
-// reads nothing from the environment for an address with keys, but the
-// ambient cases (and the Google library's STORAGE_EMULATOR_HOST, which Open
-// refuses) would otherwise depend on the machine: an AWS_PROFILE that
-// names no profile, a container-credentials URL that needs DNS, a shared
-// config in the home folder. Tests that want one of these set it with
-// t.Setenv.
+// TestMain runs the package's tests in a scrubbed cloud environment (see
+// testenv.RunScrubbed): the ambient cases must not depend on the machine.
 func TestMain(m *testing.M) {
-	os.Exit(runScrubbed(m))
-}
-
-func runScrubbed(m *testing.M) int {
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "AWS_") || strings.HasPrefix(name, "AZURE_") ||
-			strings.HasPrefix(name, "GOOGLE_") || strings.HasPrefix(name, "CLOUDSDK_") ||
-			name == "STORAGE_EMULATOR_HOST" {
-			os.Unsetenv(name)
-		}
-	}
-	dir, err := os.MkdirTemp("", "byob-provider-test-")
-	if err != nil {
-		panic(err)
-	}
-	defer os.RemoveAll(dir)
-	// Shared AWS files that do not exist, and no instance-metadata probe:
-	// the ambient chain then finds no credentials, quickly and offline.
-	os.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "aws-config"))
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "aws-credentials"))
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	return m.Run()
+	os.Exit(testenv.RunScrubbed(m))
 }

@@ -54,7 +54,7 @@ func Open(ctx context.Context, a *address.Address, opts ...Option) (*Handle, err
 		return nil, &Error{Op: OpOpen, Provider: p, Code: gcerrors.InvalidArgument, Err: ErrNoBucket}
 	}
 	o := Collect(opts...)
-	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: endpointOf(a)}
+	h := &Handle{loc: *a.WithoutCredentials(), source: CredentialSourceOf(a), endpoint: endpointOf(a)}
 	if h.source == CredentialsAddress {
 		c := a.Credentials()
 		h.creds.Store(&c)
@@ -80,10 +80,14 @@ func Open(ctx context.Context, a *address.Address, opts ...Option) (*Handle, err
 	return h, nil
 }
 
-// sourceOf says where a's credentials come from.
-func sourceOf(a *address.Address) CredentialSource {
+// CredentialSourceOf says where Open takes a's credentials from, without
+// opening it: Handle.CredentialSource says the same of an opened bucket.
+// CredentialsNone means no request carries a credential (file://, mem://,
+// a GCS emulator reached over plain HTTP without keys); nil is
+// CredentialsNone.
+func CredentialSourceOf(a *address.Address) CredentialSource {
 	switch {
-	case a.Provider == address.File || a.Provider == address.Mem:
+	case a == nil || a.Provider == address.File || a.Provider == address.Mem:
 		return CredentialsNone
 	case a.HasCredentials():
 		return CredentialsAddress
@@ -117,7 +121,7 @@ func prefix(a *address.Address) string {
 // credentials: the methods that need them report ErrNoSigner or return
 // nil. Closing the handle closes b.
 func NewHandle(a *address.Address, b *blob.Bucket) *Handle {
-	h := &Handle{loc: *a.WithoutCredentials(), source: sourceOf(a), endpoint: endpointOf(a), bucket: b}
+	h := &Handle{loc: *a.WithoutCredentials(), source: CredentialSourceOf(a), endpoint: endpointOf(a), bucket: b}
 	if h.source == CredentialsAddress {
 		c := a.Credentials()
 		h.creds.Store(&c)

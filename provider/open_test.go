@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -65,6 +66,27 @@ func TestOpenFileCreatesDirectory(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "team", "x")); err != nil {
 		t.Errorf("object not under the directory and sub-path: %v", err)
 	}
+}
+
+// WithExistingDir is how the preflight check opens: a missing directory is
+// an error wrapping fs.ErrNotExist, and is still missing afterwards; an
+// existing one opens as usual.
+func TestOpenFileWithExistingDir(t *testing.T) {
+	parent := t.TempDir()
+	missing := filepath.Join(parent, "missing", "dir")
+	_, err := provider.Open(t.Context(), &address.Address{Provider: address.File, Bucket: missing}, provider.WithExistingDir())
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.Op != provider.OpOpen || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open(missing directory, WithExistingDir) = %v, want an open *provider.Error wrapping fs.ErrNotExist", err)
+	}
+	if _, err := os.Lstat(filepath.Join(parent, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Open created the directory (Lstat: %v)", err)
+	}
+	h, err := provider.Open(t.Context(), &address.Address{Provider: address.File, Bucket: parent}, provider.WithExistingDir())
+	if err != nil {
+		t.Fatalf("Open(existing directory, WithExistingDir): %v", err)
+	}
+	h.Close()
 }
 
 func TestOpenFileOnAFileFails(t *testing.T) {

@@ -18,9 +18,7 @@ type Options struct {
 	// *http.Transport; a transport of another type is used as it is.
 	HTTPClient *http.Client
 
-	// existingDir: a file:// directory must exist already; Open reports a
-	// missing one instead of creating it (the preflight check's mode: a
-	// check changes nothing but its probe).
+	// existingDir: a file:// directory must exist already (WithExistingDir).
 	existingDir bool
 }
 
@@ -39,8 +37,11 @@ func WithHTTPClient(c *http.Client) Option {
 	return func(o *Options) { o.HTTPClient = c }
 }
 
-// withExistingDir sets Options.existingDir.
-func withExistingDir() Option {
+// WithExistingDir makes Open report a file:// directory that does not
+// exist, as an *Error wrapping fs.ErrNotExist, instead of creating it (with
+// FileDirMode). The preflight check opens this way: a check changes nothing
+// but the probe it writes and removes. Other providers ignore it.
+func WithExistingDir() Option {
 	return func(o *Options) { o.existingDir = true }
 }
 

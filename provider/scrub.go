@@ -87,6 +87,32 @@ func scrub(msg string, secrets []string) string {
 	return strings.TrimSuffix(strings.Join(strings.Fields(msg), " "), ";")
 }
 
+// Scrub returns text without a's keys and without every credential the
+// package's scrubber recognises in a server's echo of a request (the forms
+// Error lists), for text built from services' answers that is shown to
+// people, such as a preflight report. Unlike an Error's text it keeps line
+// breaks: each line is scrubbed on its own, and runs of other white space
+// fold to one space. With a nil a, only the credentials the scrubber
+// recognises are removed.
+func Scrub(text string, a *address.Address) string {
+	var secrets []string
+	if a != nil {
+		secrets = secretsOf(a)
+	}
+	// Whole first, as a secret with a line break in it would not survive
+	// the split; short ones only as words, line by line, as scrub does.
+	for _, s := range secrets {
+		if len(s) >= minSecretLen {
+			text = strings.ReplaceAll(text, s, address.Redacted)
+		}
+	}
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = scrub(l, secrets)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // replaceWord replaces s in msg where it is not part of a longer run of
 // letters and digits.
 func replaceWord(msg, s string) string {

@@ -177,5 +177,5 @@
 //
 // The registry depends on two function types, OpenFunc and CheckFunc, not on
 // the provider package directly; ProviderOpen and ProviderCheck (provider.go,
-// the integration point) adapt provider.Open and provider.Check to them.
+// the integration point) adapt provider.Open and preflight.Check to them.
 package scope

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
 
 // TestTeamsOnRealS3 runs team creation end to end against the S3 test
-// server (versitygw), with provider.Open and provider.Check behind the
+// server (versitygw), with provider.Open and preflight.Check behind the
 // registry: a well-configured bucket is accepted and serves the team's
 // files under its sub-path; a missing bucket, and a bucket without CORS,
 // are refused as unusable and nothing is stored.
@@ -42,7 +42,7 @@ func TestTeamsOnRealS3(t *testing.T) {
 		supported = append(supported, addr(bkt, path).WithoutCredentials())
 	}
 	reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: addr(good, "instance"), SupportedStores: supported,
-		Store: store, Open: scope.ProviderOpen(), Check: scope.ProviderCheck(provider.CheckOptions{GCEnabled: true})})
+		Store: store, Open: scope.ProviderOpen(), Check: scope.ProviderCheck(preflight.Options{GCEnabled: true})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRotateCredentialsOnRealS3(t *testing.T) {
 	store := scope.NewMemStore()
 	reg, err := scope.New(ctx, scope.Config{Deployment: scope.SelfManaged, Instance: s3Address(t, srv, srv.AccessKey, srv.SecretKey, bkt, "instance"),
 		SupportedStores: []*address.Address{right.WithoutCredentials()},
-		Store:           store, Open: scope.ProviderOpen(), Check: scope.ProviderCheck(provider.CheckOptions{})})
+		Store:           store, Open: scope.ProviderOpen(), Check: scope.ProviderCheck(preflight.Options{})})
 	if err != nil {
 		t.Fatal(err)
 	}

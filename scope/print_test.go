@@ -26,7 +26,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -222,7 +222,7 @@ func printFixture(t *testing.T) ([]printedValue, []string) {
 	// request (with its Authorization header) into its error body.
 	echo := echoServer(t)
 	echoAddr := mustParse(t, withKeys(printTeamKey, printTeamSecret, strings.TrimPrefix(echo.URL, "http://")+"/echo-bkt?region=us-east-1"))
-	_, checkErr := scope.ProviderCheck(provider.CheckOptions{})(ctx, echoAddr)
+	_, checkErr := scope.ProviderCheck(preflight.Options{})(ctx, echoAddr)
 	var report *scope.CheckReportError
 	if !errors.As(checkErr, &report) {
 		t.Fatalf("the check against the echo server = %v, want a *scope.CheckReportError", checkErr)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -18,7 +19,7 @@ import (
 func providerEnv(t testing.TB, instance string) *scope.Registry {
 	t.Helper()
 	reg, err := scope.New(context.Background(), scope.Config{Deployment: scope.Testing, Instance: mustParse(t, instance),
-		Store: scope.NewMemStore(), Open: scope.ProviderOpen(), Check: scope.ProviderCheck(provider.CheckOptions{})})
+		Store: scope.NewMemStore(), Open: scope.ProviderOpen(), Check: scope.ProviderCheck(preflight.Options{})})
 	if err != nil {
 		t.Fatalf("scope.New: %v", err)
 	}
@@ -51,7 +52,7 @@ func TestProviderFuncs(t *testing.T) {
 	}
 }
 
-// TestProviderCheckBlocksUnusable: a bucket provider.Check finds errors in
+// TestProviderCheckBlocksUnusable: a bucket preflight.Check finds errors in
 // is refused with ErrUnusable, the report reachable through errors.As.
 func TestProviderCheckBlocksUnusable(t *testing.T) {
 	notADir := filepath.Join(t.TempDir(), "file")
@@ -62,7 +63,7 @@ func TestProviderCheckBlocksUnusable(t *testing.T) {
 	_, err := reg.CreateTeam(context.Background(), "omega", &address.Address{Provider: address.File, Bucket: filepath.ToSlash(notADir)})
 	wantKind(t, err, scope.ErrUnusable)
 	var re *scope.CheckReportError
-	if !errors.As(err, &re) || re.Report.Worst() != provider.SeverityError {
+	if !errors.As(err, &re) || re.Report.Worst() != preflight.SeverityError {
 		t.Fatalf("error = %v, want a *scope.CheckReportError with an error finding", err)
 	}
 	if !strings.Contains(err.Error(), "reachable") {

@@ -24,7 +24,7 @@ type OpenFunc func(ctx context.Context, a *address.Address) (*provider.Handle, e
 // CheckFunc checks that a bucket is reachable and usable. An error blocks the
 // team's creation (or a rotation of its credentials); warnings do not and are
 // handed back to the caller. Neither may contain a secret. ProviderCheck
-// adapts provider.Check.
+// adapts preflight.Check.
 type CheckFunc func(ctx context.Context, a *address.Address) (warnings []string, err error)
 
 // Config configures a Registry. It prints redacted under every fmt verb,
@@ -168,7 +168,7 @@ func (c *Config) check() error {
 	case c.Store == nil:
 		return bad("Config.Store is nil", "set it to scope.NewMemStore(), a FileStore or the server's own Store")
 	case c.Open == nil || c.Check == nil:
-		return bad("Config.Open or Config.Check is nil", "set them, e.g. to scope.ProviderOpen() and scope.ProviderCheck(provider.CheckOptions{})")
+		return bad("Config.Open or Config.Check is nil", "set them, e.g. to scope.ProviderOpen() and scope.ProviderCheck(preflight.Options{})")
 	case c.Deployment == MultiTenant && c.Instance != nil:
 		return bad("a multi-tenant deployment has no instance bucket", "leave Config.Instance nil")
 	case c.Deployment != MultiTenant && c.Instance == nil:

@@ -12,13 +12,14 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 )
 
 // checkExit maps the worst finding to the exit status.
-var checkExit = map[provider.Severity]int{
-	provider.SeverityOK:      0,
-	provider.SeverityWarning: 1,
-	provider.SeverityError:   2,
+var checkExit = map[preflight.Severity]int{
+	preflight.SeverityOK:      0,
+	preflight.SeverityWarning: 1,
+	preflight.SeverityError:   2,
 }
 
 const checkUsage = "usage: byob check [-origin O] [-kms-key K] [-gc] '<address>'"
@@ -72,7 +73,7 @@ func (c cli) runCheck(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	r, err := c.check(ctx, a, provider.CheckOptions{
+	r, err := c.check(ctx, a, preflight.Options{
 		Origin:    *origin,
 		KMSKeyID:  *kmsKey,
 		GCEnabled: *gc,

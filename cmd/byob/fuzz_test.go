@@ -11,6 +11,7 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 )
 
 // fuzzTemplates are the addresses FuzzRun builds around a fuzzed access
@@ -132,20 +133,20 @@ func (offlineTransport) RoundTrip(*http.Request) (*http.Response, error) { retur
 
 // fuzzCLI is the command with a check that cannot reach the network: mem://
 // and file:// addresses under dir are checked for real; any other address
-// goes through provider.Check's validation on a context that is already
+// goes through preflight.Check's validation on a context that is already
 // cancelled, which stops it before it opens the bucket.
 func fuzzCLI(t *testing.T, dir string, stdout, stderr *strings.Builder) cli {
 	return cli{stdout: stdout, stderr: stderr, getenv: func(string) string { return "" },
-		check: func(ctx context.Context, a *address.Address, o provider.CheckOptions) (*provider.Report, error) {
+		check: func(ctx context.Context, a *address.Address, o preflight.Options) (*preflight.Report, error) {
 			if a.Provider == address.Mem || a.Provider == address.File && strings.HasPrefix(a.Bucket+"/", filepath.ToSlash(dir)+"/") {
-				return provider.Check(ctx, a, o)
+				return preflight.Check(ctx, a, o)
 			}
 			cctx, cancel := context.WithCancel(ctx)
 			cancel()
 			o.Open = append(o.Open, provider.WithHTTPClient(&http.Client{Transport: offlineTransport{}}))
-			r, err := provider.Check(cctx, a, o)
+			r, err := preflight.Check(cctx, a, o)
 			if err == nil {
-				t.Fatalf("provider.Check ran on a cancelled context: the fuzzer may have reached the network")
+				t.Fatalf("preflight.Check ran on a cancelled context: the fuzzer may have reached the network")
 			}
 			return r, err
 		}}

@@ -31,7 +31,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 )
 
 const usage = `usage:
@@ -49,16 +49,16 @@ func main() {
 
 // run is main without the process: it returns the exit status.
 func run(args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	return cli{stdout: stdout, stderr: stderr, getenv: getenv, check: provider.Check}.run(args)
+	return cli{stdout: stdout, stderr: stderr, getenv: getenv, check: preflight.Check}.run(args)
 }
 
 // cli is what one run of the command works with: main gives it the
 // process's streams and environment, and tests their own. check is
-// provider.Check, which a test that must not reach the network replaces.
+// preflight.Check, which a test that must not reach the network replaces.
 type cli struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	check          func(context.Context, *address.Address, provider.CheckOptions) (*provider.Report, error)
+	check          func(context.Context, *address.Address, preflight.Options) (*preflight.Report, error)
 }
 
 func (c cli) run(args []string) int {

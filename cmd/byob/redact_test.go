@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 )
 
 // Real-looking credentials: AWS's documented example key pair and
@@ -134,12 +134,12 @@ func TestShieldedFlagValuesReachTheCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got provider.CheckOptions
+			var got preflight.Options
 			var gotAddr string
 			c := cli{stdout: io.Discard, stderr: io.Discard, getenv: func(string) string { return "" },
-				check: func(_ context.Context, a *address.Address, o provider.CheckOptions) (*provider.Report, error) {
+				check: func(_ context.Context, a *address.Address, o preflight.Options) (*preflight.Report, error) {
 					got, gotAddr = o, a.String()
-					return &provider.Report{Address: a.String()}, nil
+					return &preflight.Report{Address: a.String()}, nil
 				}}
 			if code := c.runCheck(tt.args); code != 0 {
 				t.Errorf("exit %d", code)

@@ -20,7 +20,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -47,7 +47,7 @@ func run(ctx context.Context, w io.Writer) error {
 		Instance:   instance,
 		Store:      scope.NewMemStore(),
 		Open:       scope.ProviderOpen(),
-		Check:      scope.ProviderCheck(provider.CheckOptions{}),
+		Check:      scope.ProviderCheck(preflight.Options{}),
 	})
 	if err != nil {
 		return err

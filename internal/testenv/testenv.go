@@ -14,6 +14,10 @@
 // When a server is not configured, the helpers skip the calling test, unless
 // BYOB_INTEGRATION=required is set, in which case they fail it. The helpers
 // never include secret values in their messages.
+//
+// Two helpers need no server: FakeGCS runs fake-gcs-server in the test's
+// process, and RunScrubbed runs a package's tests in a cloud environment
+// that does not depend on the machine.
 package testenv
 
 import (

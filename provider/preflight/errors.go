@@ -1,13 +1,15 @@
-package provider
+package preflight
 
 import (
 	"errors"
 	"fmt"
+	"github.com/byobkit/byob/provider"
 	"net/http"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/smithy-go"
+	"github.com/byobkit/byob/internal/apierr"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
 )
@@ -34,10 +36,10 @@ func checkErrKindOf(err error) checkErrKind {
 	if errors.As(err, &ae) && unsupportedCodes[ae.ErrorCode()] {
 		return kindUnsupported
 	}
-	if httpStatus(err) == http.StatusMethodNotAllowed {
+	if apierr.Status(err) == http.StatusMethodNotAllowed {
 		return kindUnsupported
 	}
-	switch Code(err) {
+	switch provider.Code(err) {
 	case gcerrors.PermissionDenied:
 		return kindDenied
 	case gcerrors.Unimplemented:

@@ -1,4 +1,4 @@
-package provider_test
+package preflight_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"log"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/provider/preflight"
 )
 
 // Check a bucket before trusting it with data. On mem:// only the data
@@ -16,7 +16,7 @@ func ExampleCheck() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err := provider.Check(context.Background(), a, provider.CheckOptions{})
+	r, err := preflight.Check(context.Background(), a, preflight.Options{})
 	if err != nil {
 		log.Fatal(err) // only when the check cannot run at all
 	}

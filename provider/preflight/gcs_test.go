@@ -1,10 +1,11 @@
-package provider
+package preflight
 
 import (
 	"context"
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testenv"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"github.com/google/go-cmp/cmp"
 )
@@ -14,7 +15,7 @@ import (
 // generations to purge) and versioning; TestGCSBucketVerdicts covers the
 // rest on recorded attributes.
 func TestCheckFakeGCS(t *testing.T) {
-	srv, host := StartFakeGCS(t)
+	srv, host := testenv.FakeGCS(t)
 	corsFix := "echo '[{\"maxAgeSeconds\":3000,\"method\":[\"GET\",\"HEAD\",\"PUT\"],\"origin\":[\"*\"],\"responseHeader\":[\"Content-Type\",\"Content-MD5\",\"ETag\"]}]' > cors-policy.json\ngsutil cors set cors-policy.json gs://"
 	tests := []struct {
 		name       string
@@ -33,7 +34,7 @@ func TestCheckFakeGCS(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: tt.bucket, VersioningEnabled: tt.versioning})
 			a := &address.Address{Provider: address.GCS, Endpoint: host, Bucket: tt.bucket, Path: tt.path}
-			r, err := Check(context.Background(), a, CheckOptions{})
+			r, err := Check(context.Background(), a, Options{})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}

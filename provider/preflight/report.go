@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 )
 
 // Worst returns the highest severity among the findings; SeverityOK for an
@@ -94,29 +95,17 @@ func plural(n int, word string) string {
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
 
-// scrub removes the given secrets, and anything else scrub recognises as a
-// credential, from every finding and from the address.
-func (r *Report) scrub(secrets []string) {
-	r.Address = scrubLines(r.Address, secrets)
+// scrub removes a's keys, and every other credential Scrub recognises,
+// from every finding and from the address, keeping the line breaks of
+// multi-line fixes.
+func (r *Report) scrub(a *address.Address) {
+	r.Address = provider.Scrub(r.Address, a)
 	for i := range r.Findings {
 		f := &r.Findings[i]
-		f.Saw = scrubLines(f.Saw, secrets)
-		f.Fix = scrubLines(f.Fix, secrets)
-		f.Permission = scrubLines(f.Permission, secrets)
+		f.Saw = provider.Scrub(f.Saw, a)
+		f.Fix = provider.Scrub(f.Fix, a)
+		f.Permission = provider.Scrub(f.Permission, a)
 	}
-}
-
-// scrubLines scrubs each line of a multi-line fix on its own, keeping the
-// line breaks that scrub, made for one-line error texts, would fold.
-func scrubLines(s string, secrets []string) string {
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, address.Redacted)
-	}
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		lines[i] = scrub(l, secrets)
-	}
-	return strings.Join(lines, "\n")
 }
 
 // countWriter counts what it writes and keeps the first error.

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -268,7 +269,7 @@ func TestReportNeverContainsSecrets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			hc := &http.Client{Transport: checkLeakyTransport{secret: tt.a.Secret, status: tt.status}}
-			r, err := Check(context.Background(), tt.a, CheckOptions{KMSKeyID: "alias/k", Open: []Option{WithHTTPClient(hc)}})
+			r, err := Check(context.Background(), tt.a, Options{KMSKeyID: "alias/k", Open: []provider.Option{provider.WithHTTPClient(hc)}})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}

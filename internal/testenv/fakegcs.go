@@ -1,4 +1,4 @@
-package provider
+package testenv
 
 import (
 	"errors"
@@ -10,13 +10,14 @@ import (
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 )
 
-// StartFakeGCS runs fake-gcs-server in-process on a loopback listener it
-// keeps open (no window in which another socket could take the port), and
-// returns the server and its host:port. The server is told that host: the
-// storage library reads objects through the XML API at <endpoint>/<bucket>/
-// <object>, which the server answers only on its public host. Exported for
-// the package's external tests.
-func StartFakeGCS(t *testing.T) (*fakestorage.Server, string) {
+// FakeGCS runs fake-gcs-server in-process on a loopback listener it keeps
+// open (no window in which another socket could take the port), and returns
+// the server and its host:port; it stops when the test ends. The server is
+// told that host: the storage library reads objects through the XML API at
+// <endpoint>/<bucket>/<object>, which the server answers only on its public
+// host. Address it as gs://<bucket>?endpoint=http://<host:port>, without
+// keys: the server checks none.
+func FakeGCS(t testing.TB) (*fakestorage.Server, string) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
-	"gocloud.dev/blob"
+	"github.com/byobkit/byob/provider"
 )
 
 // Severity ranks a Finding. The order matters: Report.Worst returns the
@@ -79,9 +79,8 @@ type Report struct {
 	Findings []Finding
 }
 
-// CheckOptions tune Check. The zero value checks for the product's
-// defaults.
-type CheckOptions struct {
+// Options tune Check. The zero value checks for the product's defaults.
+type Options struct {
 	// Origin is the web origin browsers fetch from, as the server's CORS
 	// rules must allow it; "" means "*" (any origin), the product's default.
 	Origin string
@@ -92,8 +91,9 @@ type CheckOptions struct {
 	// GCEnabled says the server will run garbage collection on this bucket:
 	// missing versioning or soft delete is then an error, not a warning.
 	GCEnabled bool
-	// Open are the options Check opens the bucket with.
-	Open []Option
+	// Open are the options Check opens the bucket with (provider.Open);
+	// Check adds provider.WithExistingDir.
+	Open []provider.Option
 }
 
 // ErrCheck is what Check's errors unwrap to when the check cannot run at
@@ -104,8 +104,9 @@ var ErrCheck = errors.New("byob check cannot run")
 // what it found: reachability, read/write/delete permissions (with a probe
 // object under <sub-path>/.byob-check/ that is always removed again), CORS,
 // versioning or soft delete, default encryption, lifecycle rules, region
-// and transport security. Bucket settings are read with the provider's
-// native client; a setting the provider or the credentials cannot answer is
+// and transport security. Check opens the bucket with provider.Open and
+// reads its settings with the native clients of the *provider.Handle it
+// returns; a setting the provider or the credentials cannot answer is
 // reported as could-not-check with the permission it needs.
 //
 // Check returns an error only when it cannot run at all: a is nil, invalid
@@ -113,15 +114,15 @@ var ErrCheck = errors.New("byob check cannot run")
 // finding, not an error, and so is a check that takes longer than a minute.
 // For file:// and mem:// addresses only the first two checks apply; the
 // others are reported as not applicable.
-func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report, error) {
+func Check(ctx context.Context, a *address.Address, opts Options) (*Report, error) {
 	run, err := newCheckRun(ctx, a, opts)
 	if err != nil {
 		return nil, err
 	}
-	b, openErr := run.openBucket(ctx)
+	h, openErr := run.openBucket(ctx)
 	if openErr == nil {
-		defer b.Close()
-		run.bucket = b.Bucket()
+		defer h.Close()
+		run.h = h
 	}
 	r := &Report{Address: a.String()}
 	rctx, cancel := context.WithTimeout(ctx, checkTimeout)
@@ -134,15 +135,15 @@ func Check(ctx context.Context, a *address.Address, opts CheckOptions) (*Report,
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
-	r.scrub(secretsOf(a))
+	r.scrub(a)
 	return r, nil
 }
 
-// openBucket opens the bucket as Open does, except that a file://
+// openBucket opens the bucket with provider.Open, except that a file://
 // directory must exist already: a check changes nothing but its probe, so
 // a missing directory is reported (see fileOpenFinding), not created.
-func (run *checkRun) openBucket(ctx context.Context) (*Handle, error) {
-	return Open(ctx, run.a, slices.Concat(run.opts.Open, []Option{withExistingDir()})...)
+func (run *checkRun) openBucket(ctx context.Context) (*provider.Handle, error) {
+	return provider.Open(ctx, run.a, slices.Concat(run.opts.Open, []provider.Option{provider.WithExistingDir()})...)
 }
 
 // checkFunc runs one check for one provider.
@@ -161,7 +162,8 @@ type checkSpec struct {
 }
 
 // checkTable holds every check after reachability, in report order; the
-// per-provider differences live here and in the check_*.go files.
+// per-provider differences live here and in s3.go, gcs.go, azure.go and
+// file.go.
 var checkTable = []checkSpec{
 	{name: CheckReadWrite, network: true, byProvider: allProviders(probeCheck)},
 	{name: CheckCORS, network: true, byProvider: map[address.Provider]checkFunc{
@@ -198,7 +200,7 @@ func (run *checkRun) runOne(ctx context.Context, c checkSpec, reach Finding) Fin
 	switch {
 	case !ok:
 		return notApplicable(c.name, c.notApplicable)
-	case c.network && run.bucket == nil:
+	case c.network && run.h == nil:
 		return couldNotCheck(c.name, "skipped: the bucket could not be opened (see "+CheckReachable+")", "", "")
 	case c.network && c.name != CheckRegion && !run.reached && reach.Permission == "":
 		// Unreachable for another reason than a refused permission: every
@@ -218,11 +220,9 @@ const checkTimeout = time.Minute
 // checkRun is the state of one Check call, shared by its checks.
 type checkRun struct {
 	a       *address.Address
-	opts    CheckOptions
-	open    Options
-	region  string       // the region requests are signed for (s3, cw)
-	bucket  *blob.Bucket // nil when Open failed
-	reached bool         // the reachability check passed
+	opts    Options
+	h       *provider.Handle // the opened bucket and its native clients; nil when Open failed
+	reached bool             // the reachability check passed
 	// signedBy names the check whose requests, signed for region, all
 	// succeeded (CheckReadWrite, else CheckReachable); "" when none did.
 	signedBy string
@@ -231,7 +231,7 @@ type checkRun struct {
 	azure memo[service.StorageServiceProperties] // account blob service properties, fetched once
 }
 
-func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*checkRun, error) {
+func newCheckRun(ctx context.Context, a *address.Address, opts Options) (*checkRun, error) {
 	if a == nil {
 		return nil, fmt.Errorf("%w: no address", ErrCheck)
 	}
@@ -243,9 +243,9 @@ func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*c
 	if _, err := address.Parse(a.URL()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
-	open := Collect(opts.Open...)
-	region, err := a.ResolveRegion(open.DefaultRegion)
-	if err != nil {
+	// A region that cannot be resolved makes the address unusable, not the
+	// bucket unreachable: an error, as an invalid address is.
+	if _, err := a.ResolveRegion(provider.Collect(opts.Open...).DefaultRegion); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheck, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -254,7 +254,7 @@ func newCheckRun(ctx context.Context, a *address.Address, opts CheckOptions) (*c
 	if opts.Origin == "" {
 		opts.Origin = "*"
 	}
-	return &checkRun{a: a, opts: opts, open: open, region: region}, nil
+	return &checkRun{a: a, opts: opts}, nil
 }
 
 // memo holds a value fetched once per Check, with its error.

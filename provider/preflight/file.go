@@ -1,9 +1,10 @@
-package provider
+package preflight
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/byobkit/byob/provider"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ func (run *checkRun) fileOpenFinding(openErr error) Finding {
 	dir := filepath.FromSlash(run.a.Bucket)
 	if errors.Is(openErr, fs.ErrNotExist) {
 		return errFinding(CheckReachable, run.where()+" does not exist",
-			fmt.Sprintf("create it: mkdir -p -m %o %s", fileDirMode, shellQuote(dir)))
+			fmt.Sprintf("create it: mkdir -p -m %o %s", provider.FileDirMode, shellQuote(dir)))
 	}
 	return errFinding(CheckReachable, "cannot open "+run.where()+": "+errText(openErr),
 		"make "+shellQuote(dir)+" a directory that the server's user can read and write")

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -16,14 +16,13 @@ import (
 )
 
 // The S3 checks (AWS, S3-compatible stores, CoreWeave) read the bucket's
-// settings with the native client behind the opened bucket.
+// settings with the handle's native client.
 
 func (run *checkRun) s3Client() (*s3.Client, error) {
-	var c *s3.Client
-	if run.bucket == nil || !run.bucket.As(&c) {
+	if run.h == nil || run.h.S3() == nil {
 		return nil, errNoNativeClient
 	}
-	return c, nil
+	return run.h.S3(), nil
 }
 
 // s3Check runs body with the native client, or reports why it cannot.
@@ -236,12 +235,12 @@ var s3Region = s3Check(CheckRegion, func(ctx context.Context, run *checkRun, c *
 	out, err := c.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: aws.String(run.a.Bucket)})
 	if err != nil {
 		if r := s3ExpectedRegion(err); r != "" {
-			return regionFinding(run.a, run.region, r, "the server expects requests signed for region "+r, run.signedBy)
+			return regionFinding(run.a, run.h.Region(), r, "the server expects requests signed for region "+r, run.signedBy)
 		}
 		return unanswered(CheckRegion, "GetBucketLocation", "s3:GetBucketLocation", err)
 	}
 	actual := s3LocationRegion(string(out.LocationConstraint))
-	return regionFinding(run.a, run.region, actual, "the bucket is in "+actual, run.signedBy)
+	return regionFinding(run.a, run.h.Region(), actual, "the bucket is in "+actual, run.signedBy)
 })
 
 // s3LocationRegion turns a GetBucketLocation answer into a region: AWS

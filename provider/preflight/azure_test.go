@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -104,14 +104,14 @@ func TestCheckAzurite(t *testing.T) {
 	tests := []struct {
 		name  string
 		props service.SetPropertiesOptions
-		opts  CheckOptions
+		opts  Options
 		want  func(ctr string) []Finding
 		worst Severity
 	}{
 		{"good configuration: only lifecycle, an account setting, is unknown",
-			service.SetPropertiesOptions{CORS: productCORS, DeleteRetentionPolicy: softOn}, CheckOptions{}, good, SeverityWarning},
+			service.SetPropertiesOptions{CORS: productCORS, DeleteRetentionPolicy: softOn}, Options{}, good, SeverityWarning},
 		{"CORS missing is an error",
-			service.SetPropertiesOptions{CORS: []*service.CORSRule{}, DeleteRetentionPolicy: softOn}, CheckOptions{},
+			service.SetPropertiesOptions{CORS: []*service.CORSRule{}, DeleteRetentionPolicy: softOn}, Options{},
 			func(ctr string) []Finding {
 				f := good(ctr)
 				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "no CORS rules", Fix: corsFix}
@@ -119,7 +119,7 @@ func TestCheckAzurite(t *testing.T) {
 			}, SeverityError},
 		{"CORS without ETag, soft delete off",
 			service.SetPropertiesOptions{CORS: []*service.CORSRule{{AllowedOrigins: to.Ptr("*"), AllowedMethods: to.Ptr("GET,HEAD,PUT"), AllowedHeaders: to.Ptr("*"),
-				ExposedHeaders: to.Ptr(""), MaxAgeInSeconds: to.Ptr(int32(3000))}}, DeleteRetentionPolicy: softOff}, CheckOptions{},
+				ExposedHeaders: to.Ptr(""), MaxAgeInSeconds: to.Ptr(int32(3000))}}, DeleteRetentionPolicy: softOff}, Options{},
 			func(ctr string) []Finding {
 				f := good(ctr)
 				f[1].Saw = `wrote, read back and deleted "team/.byob-check/<random>"; nothing left behind`
@@ -129,7 +129,7 @@ func TestCheckAzurite(t *testing.T) {
 				return f
 			}, SeverityError},
 		{"soft delete off with garbage collection on is an error; a KMS key cannot be checked",
-			service.SetPropertiesOptions{CORS: productCORS, DeleteRetentionPolicy: softOff}, CheckOptions{GCEnabled: true, KMSKeyID: "https://vault.example/keys/k"},
+			service.SetPropertiesOptions{CORS: productCORS, DeleteRetentionPolicy: softOff}, Options{GCEnabled: true, KMSKeyID: "https://vault.example/keys/k"},
 			func(ctr string) []Finding {
 				f := good(ctr)
 				f[1].Saw = `wrote, read back and deleted "team/.byob-check/<random>"; nothing left behind`

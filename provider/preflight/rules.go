@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 )
 
 // Verdicts shared by the providers' checks; each is a pure function of
@@ -83,7 +84,7 @@ func transportFinding(a *address.Address) Finding {
 		return notApplicable(CheckTransport, "no network is involved")
 	case a.TLS:
 		return okFinding(CheckTransport, "requests go over HTTPS to "+a.Host())
-	case gcsEmulator(a):
+	case provider.CredentialSourceOf(a) == provider.CredentialsNone:
 		return okFinding(CheckTransport, "plain HTTP to "+a.Host()+", but no credentials are sent")
 	case isLoopbackHost(a.Host()):
 		return okFinding(CheckTransport, "plain HTTP, but only to this machine ("+a.Host()+")")
@@ -111,6 +112,9 @@ func isLoopbackHost(hostport string) bool {
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
 }
+
+// quote quotes a bucket name, key or rule ID in a finding's text.
+func quote(s string) string { return `"` + s + `"` }
 
 // shellQuote quotes s for a POSIX shell, only when it needs quoting.
 func shellQuote(s string) string {

@@ -1,9 +1,10 @@
-package provider
+package preflight
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/byobkit/byob/provider"
 	"strings"
 	"time"
 
@@ -12,18 +13,17 @@ import (
 	"google.golang.org/api/iterator"
 )
 
-// The GCS checks read the bucket's attributes once, with the native client
-// behind the opened bucket; every setting is in them.
+// The GCS checks read the bucket's attributes once, with the handle's
+// native client; every setting is in them.
 
 // gcsBucketPerm is the IAM permission that reads bucket attributes.
 const gcsBucketPerm = "storage.buckets.get"
 
 func (run *checkRun) gcsClient() (*storage.Client, error) {
-	var c *storage.Client
-	if run.bucket == nil || !run.bucket.As(&c) {
+	if run.h == nil || run.h.GCS() == nil {
 		return nil, errNoNativeClient
 	}
-	return c, nil
+	return run.h.GCS(), nil
 }
 
 func (run *checkRun) gcsAttrs(ctx context.Context) (*storage.BucketAttrs, error) {
@@ -221,7 +221,7 @@ func (run *checkRun) gcsPurge(ctx context.Context, fullKey string) purgeResult {
 		if o.Name != fullKey {
 			continue
 		}
-		if err := b.Object(o.Name).Generation(o.Generation).Delete(ctx); err != nil && Code(err) != gcerrors.NotFound {
+		if err := b.Object(o.Name).Generation(o.Generation).Delete(ctx); err != nil && provider.Code(err) != gcerrors.NotFound {
 			left++
 			lastErr = err
 		}

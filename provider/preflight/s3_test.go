@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -135,15 +135,15 @@ func TestCheckS3Versitygw(t *testing.T) {
 		name   string
 		setup  []setup
 		region string
-		opts   CheckOptions
+		opts   Options
 		want   func(b string) []Finding
 		worst  Severity
 	}{
 		{"good configuration: only lifecycle, which versitygw lacks, is unknown",
-			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, CheckOptions{},
+			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, Options{},
 			good, SeverityWarning},
 		{"CORS missing is an error with the policy to apply",
-			[]setup{checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, CheckOptions{},
+			[]setup{checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, Options{},
 			func(b string) []Finding {
 				f := good(b)
 				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "no CORS rules", Fix: corsFix(b, false)}
@@ -151,7 +151,7 @@ func TestCheckS3Versitygw(t *testing.T) {
 			}, SeverityError},
 		{"CORS without PUT is an error",
 			[]setup{checkPutCORS(types.CORSRule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: aws.Int32(3000)}),
-				checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, CheckOptions{},
+				checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, Options{},
 			func(b string) []Finding {
 				f := good(b)
 				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "1 CORS rule: PUT not allowed from origin *", Fix: corsFix(b, true)}
@@ -159,14 +159,14 @@ func TestCheckS3Versitygw(t *testing.T) {
 			}, SeverityError},
 		{"CORS not exposing ETag is an error",
 			[]setup{checkPutCORS(types.CORSRule{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD", "PUT"}, AllowedHeaders: []string{"*"}, MaxAgeSeconds: aws.Int32(3000)}),
-				checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, CheckOptions{},
+				checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, Options{},
 			func(b string) []Finding {
 				f := good(b)
 				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "1 CORS rule: ETag not exposed to GET, HEAD, PUT", Fix: corsFix(b, true)}
 				return f
 			}, SeverityError},
 		{"versioning never enabled is a warning",
-			[]setup{checkPutCORS(checkProductS3CORS)}, vgwRegion, CheckOptions{},
+			[]setup{checkPutCORS(checkProductS3CORS)}, vgwRegion, Options{},
 			func(b string) []Finding {
 				f := good(b)
 				f[3] = Finding{Check: CheckVersioning, Severity: SeverityWarning, Fix: versioningFix(b),
@@ -174,7 +174,7 @@ func TestCheckS3Versitygw(t *testing.T) {
 				return f
 			}, SeverityWarning},
 		{"versioning suspended is an error when garbage collection is on",
-			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled), checkPutVersioning(types.BucketVersioningStatusSuspended)}, vgwRegion, CheckOptions{GCEnabled: true},
+			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled), checkPutVersioning(types.BucketVersioningStatusSuspended)}, vgwRegion, Options{GCEnabled: true},
 			func(b string) []Finding {
 				f := good(b)
 				f[3] = Finding{Check: CheckVersioning, Severity: SeverityError, Fix: versioningFix(b),
@@ -182,14 +182,14 @@ func TestCheckS3Versitygw(t *testing.T) {
 				return f
 			}, SeverityError},
 		{"a named KMS key cannot be checked: versitygw has no bucket encryption",
-			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, CheckOptions{KMSKeyID: "alias/byob"},
+			[]setup{checkPutCORS(checkProductS3CORS), checkPutVersioning(types.BucketVersioningStatusEnabled)}, vgwRegion, Options{KMSKeyID: "alias/byob"},
 			func(b string) []Finding {
 				f := good(b)
 				f[4] = Finding{Check: CheckEncryption, Severity: SeverityWarning, CouldNotCheck: true, Saw: "the store does not implement GetBucketEncryption " + vgwNotImplemented}
 				return f
 			}, SeverityWarning},
 		{"region mismatch: the bucket is unreachable and the region check says why",
-			[]setup{checkPutCORS(checkProductS3CORS)}, "eu-west-1", CheckOptions{},
+			[]setup{checkPutCORS(checkProductS3CORS)}, "eu-west-1", Options{},
 			func(b string) []Finding {
 				f := good(b)
 				f[0] = Finding{Check: CheckReachable, Severity: SeverityError, Fix: "check the endpoint, the network path to it, and the region",
@@ -240,7 +240,7 @@ func TestCheckS3VersitygwFailures(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("missing bucket", func(t *testing.T) {
-		r, err := Check(ctx, checkS3Address(srv, b+"-missing", "", vgwRegion), CheckOptions{})
+		r, err := Check(ctx, checkS3Address(srv, b+"-missing", "", vgwRegion), Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -255,7 +255,7 @@ func TestCheckS3VersitygwFailures(t *testing.T) {
 	t.Run("wrong secret: denied, every check still reports, no secret printed", func(t *testing.T) {
 		a := checkS3Address(srv, b, "team", vgwRegion)
 		a.Secret = "wrong/" + srv.SecretKey
-		r, err := Check(ctx, a, CheckOptions{})
+		r, err := Check(ctx, a, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +321,7 @@ func TestCheckS3ZoneGroupRegionIsOK(t *testing.T) {
 	proxy, rewrites := zoneGroupProxy(t, srv)
 	a := checkS3Address(srv, b, "team", vgwRegion)
 	a.Endpoint = proxy
-	r, err := Check(context.Background(), a, CheckOptions{})
+	r, err := Check(context.Background(), a, Options{})
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}

@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/smithy-go"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
@@ -71,7 +72,7 @@ func TestCheckEmbeddedStores(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := Check(context.Background(), checkAddr(t, tt.addr), CheckOptions{})
+			r, err := Check(context.Background(), checkAddr(t, tt.addr), Options{})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
@@ -86,7 +87,7 @@ func TestCheckEmbeddedStores(t *testing.T) {
 	}
 	// Nothing is left behind: the mem store is empty, and the file bucket's
 	// directory is empty.
-	b, err := Open(context.Background(), checkAddr(t, "mem://check-test-mem"))
+	b, err := provider.Open(context.Background(), checkAddr(t, "mem://check-test-mem"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestCheckFileRemovesOnlyWhatTheProbeCreated(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := checkAddr(t, fileURL(filepath.ToSlash(dir)+"/team"))
-	r, err := Check(context.Background(), a, CheckOptions{})
+	r, err := Check(context.Background(), a, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +153,7 @@ func TestCheckFileMissingDirectoryIsReportedNotCreated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(parent, filepath.FromSlash(tt.dir))
-			r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(dir))), CheckOptions{})
+			r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(dir))), Options{})
 			if err != nil {
 				t.Fatalf("Check: %v", err)
 			}
@@ -179,7 +180,7 @@ func TestCheckFileNotADirectory(t *testing.T) {
 	if err := os.WriteFile(f, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(f))), CheckOptions{})
+	r, err := Check(context.Background(), checkAddr(t, fileURL(filepath.ToSlash(f))), Options{})
 	if err != nil {
 		t.Fatalf("Check: %v", err)
 	}
@@ -212,7 +213,7 @@ func TestCheckCannotRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, err := Check(tt.ctx, tt.a, CheckOptions{})
+			r, err := Check(tt.ctx, tt.a, Options{})
 			if r != nil || !errors.Is(err, ErrCheck) || !errors.Is(err, tt.kind) {
 				t.Fatalf("Check = %v, %v; want nil and an error wrapping ErrCheck and %v", r, err, tt.kind)
 			}
@@ -222,7 +223,7 @@ func TestCheckCannotRun(t *testing.T) {
 		})
 	}
 	// The cancelled check wrote nothing.
-	b, _ := Open(context.Background(), checkAddr(t, "mem://check-test-cancelled"))
+	b, _ := provider.Open(context.Background(), checkAddr(t, "mem://check-test-cancelled"))
 	defer b.Close()
 	if obj, err := b.Bucket().List(nil).Next(context.Background()); err == nil {
 		t.Errorf("cancelled check left %q", obj.Key)
@@ -247,7 +248,7 @@ type checkFailingStore struct {
 var errCheckInjected = errors.New("injected failure")
 
 // checkDenied is a refused permission, as Open's buckets report it.
-var checkDenied = &Error{Code: gcerrors.PermissionDenied, Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}}
+var checkDenied = &provider.Error{Code: gcerrors.PermissionDenied, Err: &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access Denied"}}
 
 func (s *checkFailingStore) Upload(ctx context.Context, key string, r io.Reader, o *blob.WriterOptions) error {
 	if s.refuseWrite != nil {

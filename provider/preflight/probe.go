@@ -1,4 +1,4 @@
-package provider
+package preflight
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -46,7 +47,7 @@ func (run *checkRun) reachable(ctx context.Context, openErr error) Finding {
 		return errFinding(CheckReachable, "cannot open "+where+": "+errText(openErr),
 			"check the address's endpoint and credentials")
 	}
-	_, err := run.bucket.List(nil).Next(ctx)
+	_, err := run.h.Bucket().List(nil).Next(ctx)
 	if err == nil || err == io.EOF {
 		run.reached = true
 		run.signedBy = CheckReachable
@@ -102,7 +103,7 @@ func probeCheck(ctx context.Context, run *checkRun) Finding {
 	if err != nil {
 		return couldNotCheck(CheckReadWrite, "cannot make a probe name: "+err.Error(), "", "")
 	}
-	f, worked := runProbe(ctx, run.bucket, key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
+	f, worked := runProbe(ctx, run.h.Bucket(), key, dataPerms[run.a.Provider], run.purger(), run.fullKey(key))
 	if worked {
 		run.signedBy = CheckReadWrite
 	}
@@ -118,13 +119,8 @@ func probeKey() (string, error) {
 	return ProbeDir + "/" + hex.EncodeToString(b[:]), nil
 }
 
-// fullKey is key as the bucket sees it, with the sub-path.
-func (run *checkRun) fullKey(key string) string {
-	if run.a.Path == "" {
-		return key
-	}
-	return run.a.Path + "/" + key
-}
+// fullKey is key as the native clients see it, with the sub-path.
+func (run *checkRun) fullKey(key string) string { return run.h.Prefix() + key }
 
 // purgeResult is what a purge of old versions achieved.
 type purgeResult struct {
@@ -222,7 +218,7 @@ func permIfDenied(err error, perm string) string {
 func probeCleanup(ctx context.Context, store probeStore, key string, deleted bool) string {
 	var delErr error
 	if !deleted {
-		if delErr = store.Delete(ctx, key); Code(delErr) == gcerrors.NotFound {
+		if delErr = store.Delete(ctx, key); provider.Code(delErr) == gcerrors.NotFound {
 			delErr = nil
 		}
 	}
@@ -272,4 +268,7 @@ func (run *checkRun) purger() purgeFunc {
 	return nil
 }
 
-var errNoNativeClient = errors.New("the bucket does not expose its native client")
+// errNoNativeClient: the handle lacks the provider's native client. Every
+// handle provider.Open returns has one; only a handle over a caller's own
+// bucket (provider.NewHandle) lacks it.
+var errNoNativeClient = errors.New("the bucket's handle has no native client to read its settings with")

@@ -1,15 +1,14 @@
-package provider
+package preflight
 
 import (
 	"context"
 	"fmt"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
-	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
 )
 
@@ -23,37 +22,14 @@ import (
 // properties; a shared account key can always read them.
 const azureServicePerm = "Microsoft.Storage/storageAccounts/blobServices/read"
 
-// azureServiceClient builds a client for the account's blob service with
-// the same credentials Open uses for the container: the container client
-// does not expose them, and service properties need the service URL.
-func azureServiceClient(a *address.Address, o Options) (*service.Client, error) {
-	sopts := &service.ClientOptions{}
-	if o.HTTPClient != nil {
-		sopts.Transport = o.HTTPClient
-	}
-	serviceURL := a.EndpointURL() + "/"
-	if a.HasCredentials() {
-		cred, err := service.NewSharedKeyCredential(a.Account, a.Secret)
-		if err != nil {
-			return nil, err
-		}
-		return service.NewClientWithSharedKeyCredential(serviceURL, cred, sopts)
-	}
-	var cred azcore.TokenCredential
-	cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{ClientOptions: sopts.ClientOptions})
-	if err != nil {
-		return nil, err
-	}
-	return service.NewClient(serviceURL, cred, sopts)
-}
-
+// azureProps reads the account's blob service properties with the
+// handle's service client, which shares the container client's credential.
 func (run *checkRun) azureProps(ctx context.Context) (service.StorageServiceProperties, error) {
 	return run.azure.get(func() (service.StorageServiceProperties, error) {
-		c, err := azureServiceClient(run.a, run.open)
-		if err != nil {
-			return service.StorageServiceProperties{}, err
+		if run.h == nil || run.h.AzureService() == nil {
+			return service.StorageServiceProperties{}, errNoNativeClient
 		}
-		resp, err := c.GetProperties(ctx, nil)
+		resp, err := run.h.AzureService().GetProperties(ctx, nil)
 		return resp.StorageServiceProperties, err
 	})
 }
@@ -63,6 +39,9 @@ func (run *checkRun) azureProps(ctx context.Context) (service.StorageServiceProp
 func azureCheck(check string, verdict func(run *checkRun, p service.StorageServiceProperties) Finding) checkFunc {
 	return func(ctx context.Context, run *checkRun) Finding {
 		p, err := run.azureProps(ctx)
+		if err == errNoNativeClient {
+			return couldNotCheck(check, err.Error(), "", "")
+		}
 		if err != nil {
 			return unanswered(check, "Get Blob Service Properties", azureServicePerm, err)
 		}
@@ -142,10 +121,10 @@ func azureLifecycle(_ context.Context, run *checkRun) Finding {
 // keeps after a delete. A soft-deleted copy cannot be removed before its
 // retention ends; the finding says so.
 func (run *checkRun) azurePurge(ctx context.Context, fullKey string) purgeResult {
-	var c *container.Client
-	if run.bucket == nil || !run.bucket.As(&c) {
+	if run.h == nil || run.h.AzureContainer() == nil {
 		return purgeResult{}
 	}
+	c := run.h.AzureContainer()
 	var res purgeResult
 	if p, err := run.azureProps(ctx); err == nil && p.DeleteRetentionPolicy != nil && valOrZero(p.DeleteRetentionPolicy.Enabled) {
 		res.Remark = "soft delete keeps a recoverable copy of it until its retention ends"
@@ -192,7 +171,7 @@ func deleteAzureVersion(ctx context.Context, c *container.Client, name, version 
 		return err
 	}
 	_, err = bc.Delete(ctx, nil)
-	if Code(err) == gcerrors.NotFound { // gone already
+	if provider.Code(err) == gcerrors.NotFound { // gone already
 		return nil
 	}
 	return err

@@ -1,0 +1,15 @@
+package preflight
+
+import (
+	"os"
+	"testing"
+
+	"github.com/byobkit/byob/internal/testenv"
+)
+
+// TestMain runs the package's tests in a scrubbed cloud environment (see
+// testenv.RunScrubbed): Check opens through provider.Open, whose ambient
+// cases must not depend on the machine.
+func TestMain(m *testing.M) {
+	os.Exit(testenv.RunScrubbed(m))
+}
