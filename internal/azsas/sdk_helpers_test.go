@@ -21,11 +21,11 @@ import (
 )
 
 // The account and keys of the byte-identity tests. The shared key is
-// Azurite's well-known development key; the delegation key is made up.
+// Azurite's well-known development key; the delegation key is random bytes.
 const (
 	testAccount = "devstoreaccount1"
 	testKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-	testUDKey   = "dGhpcyBpcyBub3QgYSByZWFsIHVzZXIgZGVsZWdhdGlvbiBrZXkgYXQgYWxsIQ=="
+	testUDKey   = "rJXLgpk/lCVBVUIg9c3ZKgNR7s3ugftout/z8m4h6Iw="
 )
 
 // sdkValues is what azblob is given for v: the same fields, with this
