@@ -91,6 +91,11 @@ type corsDialect struct {
 	origins      wildcard // how the rule's origins match
 	// anyMethod: "*" among the methods means any method (GCS).
 	anyMethod bool
+	// methodsFold: methods compare case-insensitively (Azurite answers a
+	// preflight for PUT from a rule for "put"). Elsewhere they compare
+	// exactly, as HTTP methods are case-sensitive: S3 and versitygw
+	// refuse a rule with "put", and GCS documents no folding.
+	methodsFold bool
 	// multipartMethod is the method of multipart create and complete; ""
 	// when multipart uploads use PUT only.
 	multipartMethod string
@@ -111,7 +116,7 @@ type corsDialect struct {
 var corsDialects = map[address.Provider]corsDialect{
 	address.S3:        {headersField: "AllowedHeaders", headers: wildOne, origins: wildOne, multipartMethod: "POST"},
 	address.CoreWeave: {headersField: "AllowedHeaders", headers: wildOne, origins: wildOne, multipartMethod: "POST"},
-	address.Azure:     {headersField: "AllowedHeaders", headers: wildPrefix, origins: wildAll},
+	address.Azure:     {headersField: "AllowedHeaders", headers: wildPrefix, origins: wildAll, methodsFold: true},
 	address.GCS:       {headersField: "responseHeader", headers: wildNone, origins: wildAll, anyMethod: true, multipartMethod: "POST"},
 }
 
@@ -260,7 +265,7 @@ func firstCORSRule(rules []corsRule, origin, method string, headers []string, d 
 // allows reports whether the rule admits a request from origin with
 // method and every one of headers, as the provider matches it.
 func (r corsRule) allows(origin, method string, headers []string, d corsDialect) bool {
-	if !methodAllowed(r.Methods, method, d.anyMethod) || !corsOriginAllowed(r.Origins, origin, d.origins) {
+	if !methodAllowed(r.Methods, method, d) || !corsOriginAllowed(r.Origins, origin, d.origins) {
 		return false
 	}
 	for _, h := range headers {
@@ -271,13 +276,12 @@ func (r corsRule) allows(origin, method string, headers []string, d corsDialect)
 	return true
 }
 
-// methodAllowed compares methods exactly: HTTP methods are case-sensitive,
-// browsers send them upper case, and versitygw and Azurite compare them
-// byte for byte.
-func methodAllowed(allowed []string, method string, anyMethod bool) bool {
+// methodAllowed reports whether a rule's methods include method, which
+// browsers send upper case.
+func methodAllowed(allowed []string, method string, d corsDialect) bool {
 	for _, m := range allowed {
 		m = strings.TrimSpace(m)
-		if m == method || (anyMethod && m == "*") {
+		if m == method || (d.anyMethod && m == "*") || (d.methodsFold && strings.EqualFold(m, method)) {
 			return true
 		}
 	}

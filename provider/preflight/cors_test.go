@@ -1,6 +1,11 @@
 package preflight
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,7 +79,8 @@ func TestEvalCORS(t *testing.T) {
 		// Methods.
 		{"PUT missing", s3, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"GET", "HEAD"}, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: 3000}}, "*",
 			[]corsProblem{{"PUT not allowed from origin *", true}}, "1 CORS rule: PUT not allowed from origin *"},
-		{"methods compare case-sensitively, as servers and browsers do", s3, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"get", "head", "put"}, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: 3000}}, "*",
+		{"Azure: methods compare case-insensitively, as Azurite does", az, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"get", "head", "put"}, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: 3000}}, "*", nil, okAzure},
+		{"S3: methods compare case-sensitively, as HTTP does", s3, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"get", "head", "put"}, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: 3000}}, "*",
 			[]corsProblem{{"GET, HEAD, PUT not allowed from origin *", true}}, "1 CORS rule: GET, HEAD, PUT not allowed from origin *"},
 		{"GCS: method * allows every method", gs, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"*"}, Headers: []string{"Content-Type", "Content-MD5", "ETag"}, Expose: []string{"Content-Type", "Content-MD5", "ETag"}, MaxAge: 3000}}, "*", nil, okS3},
 		{"S3: method * is not a wildcard", s3, false, []corsRule{{Origins: []string{"*"}, Methods: []string{"*"}, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: 3000}}, "*",
@@ -309,6 +315,145 @@ func TestAzureServiceVerdicts(t *testing.T) {
 			got := []Finding{azureCORSFinding(tt.props, "acct", "*", needs), azureSoftDeleteFinding(tt.props, "acct", false)}
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("findings (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// Every CORS fix, applied as its command says, leaves rules the check
+// passes: the policies name every method and request header byob's URLs
+// need. The S3 and Azure fixes are the documented policy (AllowedHeaders
+// *); GCS names the headers, as its responseHeader has no wildcard.
+func TestCORSFixesSatisfyTheCheck(t *testing.T) {
+	a := &address.Address{Provider: address.S3, Endpoint: "127.0.0.1:9000", Bucket: "bkt", Region: "us-east-1"}
+	broken := []corsRule{{Origins: []string{"*"}, Methods: []string{"GET"}, Headers: []string{"content-type"}}}
+	for _, origin := range []string{"*", "https://wandb.example.com"} {
+		for _, multipart := range []bool{false, true} {
+			t.Run(fmt.Sprintf("origin %s, browser multipart %v", origin, multipart), func(t *testing.T) {
+				check := func(t *testing.T, p address.Provider, f address.Flavor, rules []corsRule) {
+					t.Helper()
+					d := corsDialects[p]
+					if problems, saw := evalCORS(rules, origin, corsNeeds(f, d, multipart), d); len(problems) > 0 {
+						t.Errorf("after the fix: %s", saw)
+					}
+				}
+				t.Run("S3", func(t *testing.T) {
+					needs := corsNeeds(address.FlavorS3Compatible, corsDialects[address.S3], multipart)
+					fix := s3CORSFix(a, origin, corsMethods(needs), true)
+					var policy struct {
+						CORSRules []struct {
+							AllowedOrigins, AllowedMethods, AllowedHeaders, ExposeHeaders []string
+							MaxAgeSeconds                                                 int
+						}
+					}
+					if err := json.Unmarshal([]byte(quotedArg(t, fix, "--cors-configuration ")), &policy); err != nil {
+						t.Fatalf("policy in %q: %v", fix, err)
+					}
+					var rules []corsRule
+					for _, r := range policy.CORSRules {
+						if !slices.Equal(r.AllowedHeaders, []string{"*"}) {
+							t.Errorf("AllowedHeaders = %q, want the documented [*]", r.AllowedHeaders)
+						}
+						rules = append(rules, corsRule{Origins: r.AllowedOrigins, Methods: r.AllowedMethods, Headers: r.AllowedHeaders, Expose: r.ExposeHeaders, MaxAge: r.MaxAgeSeconds})
+					}
+					check(t, address.S3, address.FlavorS3Compatible, rules)
+				})
+				t.Run("GCS", func(t *testing.T) {
+					needs := corsNeeds(address.FlavorGCS, corsDialects[address.GCS], multipart)
+					fix := gcsCORSFix("bkt", origin, needs, true)
+					var policy []struct {
+						Origin, Method, ResponseHeader []string
+						MaxAgeSeconds                  int
+					}
+					if err := json.Unmarshal([]byte(quotedArg(t, fix, "echo ")), &policy); err != nil {
+						t.Fatalf("policy in %q: %v", fix, err)
+					}
+					var rules []corsRule
+					for _, r := range policy {
+						rules = append(rules, corsRule{Origins: r.Origin, Methods: r.Method, Headers: r.ResponseHeader, Expose: r.ResponseHeader, MaxAge: r.MaxAgeSeconds})
+					}
+					check(t, address.GCS, address.FlavorGCS, rules)
+				})
+				t.Run("Azure", func(t *testing.T) {
+					needs := corsNeeds(address.FlavorAzure, corsDialects[address.Azure], multipart)
+					for _, existing := range [][]corsRule{nil, broken, {checkGoodRule, {Origins: []string{"*"}, Methods: []string{"GET"}}}} {
+						check(t, address.Azure, address.FlavorAzure, azureApply(t, azureCORSFix("acct", origin, needs, existing), existing))
+					}
+				})
+			})
+		}
+	}
+}
+
+// quotedArg returns the single-quoted shell word that follows flag in cmd.
+func quotedArg(t *testing.T, cmd, flag string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(cmd, flag+"'")
+	if !ok {
+		t.Fatalf("no %s'…' in %q", flag, cmd)
+	}
+	arg, _, ok := strings.Cut(rest, "'")
+	if !ok {
+		t.Fatalf("unterminated quote in %q", cmd)
+	}
+	return arg
+}
+
+// azureApply runs an Azure CORS fix the way the az CLI does on the rules
+// there are: "clear" removes them all, "add" appends one.
+func azureApply(t *testing.T, fix string, rules []corsRule) []corsRule {
+	t.Helper()
+	rules = slices.Clone(rules)
+	for _, line := range strings.Split(fix, "\n") {
+		switch {
+		case strings.HasPrefix(line, "az storage cors clear "):
+			rules = nil
+		case strings.HasPrefix(line, "az storage cors add "):
+			var r corsRule
+			var list *[]string
+			for _, w := range strings.Fields(line)[4:] {
+				w = strings.Trim(w, "'")
+				switch w {
+				case "--origins":
+					list = &r.Origins
+				case "--methods":
+					list = &r.Methods
+				case "--allowed-headers":
+					list = &r.Headers
+				case "--exposed-headers":
+					list = &r.Expose
+				case "--max-age", "--services", "--account-name":
+					list = nil
+				default:
+					if list != nil {
+						*list = append(*list, w)
+					} else if n, err := strconv.Atoi(w); err == nil {
+						r.MaxAge = n
+					}
+				}
+			}
+			rules = append(rules, r)
+		case strings.HasPrefix(line, "az "):
+			t.Fatalf("unknown command %q", line)
+		}
+	}
+	return rules
+}
+
+func TestCORSFindingSeverity(t *testing.T) {
+	tests := []struct {
+		name     string
+		problems []corsProblem
+		want     Severity
+	}{
+		{"complete rules", nil, SeverityOK},
+		{"only a missing max age: uploads work, at the cost of preflights", []corsProblem{{"no max age for PUT", false}}, SeverityWarning},
+		{"a missing header breaks uploads", []corsProblem{{"no max age for PUT", false}, {"PUT from origin *: AllowedHeaders lacks content-md5", true}}, SeverityError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := corsFinding(tt.problems, "saw", "fix").Severity; got != tt.want {
+				t.Errorf("severity = %v, want %v", got, tt.want)
 			}
 		})
 	}
