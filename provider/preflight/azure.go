@@ -3,6 +3,8 @@ package preflight
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -50,13 +52,14 @@ func azureCheck(check string, verdict func(run *checkRun, p service.StorageServi
 }
 
 var azureCORS = azureCheck(CheckCORS, func(run *checkRun, p service.StorageServiceProperties) Finding {
-	return azureCORSFinding(p, run.a.Account, run.opts.Origin)
+	needs, _ := run.corsNeeds()
+	return azureCORSFinding(p, run.a.Account, run.opts.Origin, needs)
 })
 
-func azureCORSFinding(p service.StorageServiceProperties, account, origin string) Finding {
+func azureCORSFinding(p service.StorageServiceProperties, account, origin string, needs []corsNeed) Finding {
 	rules := azureCORSRules(p.CORS)
-	problems, saw := evalCORS(rules, origin)
-	return corsFinding(problems, saw, azureCORSFix(account, origin))
+	problems, saw := evalCORS(rules, origin, needs, corsDialects[address.Azure])
+	return corsFinding(problems, saw, azureCORSFix(account, origin, needs, rules))
 }
 
 func azureCORSRules(in []*service.CORSRule) []corsRule {
@@ -68,6 +71,7 @@ func azureCORSRules(in []*service.CORSRule) []corsRule {
 		out = append(out, corsRule{
 			Origins: splitList(valOrZero(r.AllowedOrigins)),
 			Methods: splitList(valOrZero(r.AllowedMethods)),
+			Headers: splitList(valOrZero(r.AllowedHeaders)),
 			Expose:  splitList(valOrZero(r.ExposedHeaders)),
 			MaxAge:  int(valOrZero(r.MaxAgeInSeconds)),
 		})
@@ -75,11 +79,26 @@ func azureCORSRules(in []*service.CORSRule) []corsRule {
 	return out
 }
 
-// azureCORSFix adds byob's rule to the account's blob service.
-func azureCORSFix(account, origin string) string {
-	return "az storage cors add --services b --account-name " + shellQuote(account) +
-		" --origins " + shellQuote(origin) + " --methods GET HEAD PUT --allowed-headers '*' --exposed-headers ETag --max-age " +
-		fmt.Sprint(DefaultCORSMaxAge) + "\n(CORS rules apply to every container of the storage account)"
+// azureMaxCORSRules is how many CORS rules a blob service takes.
+const azureMaxCORSRules = 5
+
+// azureCORSFix adds byob's rule to the account's blob service: any request
+// header, ETag exposed. "az storage cors add" appends it after the rules
+// there are, and the first rule allowing a method answers the request
+// itself: when appending would not satisfy byob (an earlier rule answers
+// without exposing ETag), or the service has no room for a rule, the fix
+// clears the rules first.
+func azureCORSFix(account, origin string, needs []corsNeed, rules []corsRule) string {
+	methods := corsMethods(needs)
+	acct := " --account-name " + shellQuote(account)
+	add := "az storage cors add --services b" + acct + " --origins " + shellQuote(origin) +
+		" --methods " + strings.Join(methods, " ") + " --allowed-headers '*' --exposed-headers ETag --max-age " + fmt.Sprint(DefaultCORSMaxAge)
+	byob := corsRule{Origins: []string{origin}, Methods: methods, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: DefaultCORSMaxAge}
+	if problems, _ := evalCORS(append(slices.Clone(rules), byob), origin, needs, corsDialects[address.Azure]); len(problems) == 0 && len(rules) < azureMaxCORSRules {
+		return add + "\n(CORS rules apply to every container of the storage account)"
+	}
+	return "az storage cors clear --services b" + acct + "\n" + add +
+		"\n(CORS rules apply to every container of the storage account: clearing removes the account's other rules, add back any you still need)"
 }
 
 var azureSoftDelete = azureCheck(CheckVersioning, func(run *checkRun, p service.StorageServiceProperties) Finding {

@@ -82,15 +82,19 @@ func TestCheckAzurite(t *testing.T) {
 		ExposedHeaders: to.Ptr("ETag"), MaxAgeInSeconds: to.Ptr(int32(3000))}}
 	softOn := &service.RetentionPolicy{Enabled: to.Ptr(true), Days: to.Ptr(int32(7))}
 	softOff := &service.RetentionPolicy{Enabled: to.Ptr(false)}
-	corsFix := "az storage cors add --services b --account-name " + srv.Account +
-		" --origins '*' --methods GET HEAD PUT --allowed-headers '*' --exposed-headers ETag --max-age 3000\n(CORS rules apply to every container of the storage account)"
+	corsAdd := "az storage cors add --services b --account-name " + srv.Account +
+		" --origins '*' --methods GET HEAD PUT --allowed-headers '*' --exposed-headers ETag --max-age 3000"
+	corsFix := corsAdd + "\n(CORS rules apply to every container of the storage account)"
+	// A rule there is answers before an appended one: the fix clears first.
+	corsClearFix := "az storage cors clear --services b --account-name " + srv.Account + "\n" + corsAdd +
+		"\n(CORS rules apply to every container of the storage account: clearing removes the account's other rules, add back any you still need)"
 	softFix := "az storage blob service-properties delete-policy update --account-name " + srv.Account + " --enable true --days-retained 7"
 	host := checkAzuriteAddress(t, srv, "x", "").Endpoint
 	good := func(ctr string) []Finding {
 		return []Finding{
 			{Check: CheckReachable, Saw: `listed container "` + ctr + `" under "team/"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted "team/.byob-check/<random>"; nothing left behind (soft delete keeps a recoverable copy of it until its retention ends)`},
-			{Check: CheckCORS, Saw: "GET, HEAD, PUT allowed from origin *; ETag exposed; max age 3000 s"},
+			{Check: CheckCORS, Saw: "GET, HEAD, PUT allowed from origin * (PUT with content-type, content-md5, x-ms-blob-type); ETag exposed; max age 3000 s"},
 			{Check: CheckVersioning, Saw: "blob soft delete keeps deleted blobs 7 days"},
 			{Check: CheckEncryption, Saw: "not required: no KMS key named"},
 			{Check: CheckLifecycle, Severity: SeverityWarning, CouldNotCheck: true,
@@ -123,7 +127,7 @@ func TestCheckAzurite(t *testing.T) {
 			func(ctr string) []Finding {
 				f := good(ctr)
 				f[1].Saw = `wrote, read back and deleted "team/.byob-check/<random>"; nothing left behind`
-				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "1 CORS rule: ETag not exposed to GET, HEAD, PUT", Fix: corsFix}
+				f[2] = Finding{Check: CheckCORS, Severity: SeverityError, Saw: "1 CORS rule: ETag not exposed to GET, HEAD, PUT", Fix: corsClearFix}
 				f[3] = Finding{Check: CheckVersioning, Severity: SeverityWarning, Fix: softFix,
 					Saw: "blob soft delete is off; garbage collection needs it as a safety net before it can be turned on"}
 				return f

@@ -88,6 +88,13 @@ type Options struct {
 	// AWS KMS key ARN, key ID or alias (AWS_S3_KMS_ID), or a Cloud KMS key
 	// name (projects/…/cryptoKeys/…) for GCS.
 	KMSKeyID string
+	// BrowserMultipart says browsers run multipart uploads themselves,
+	// through pre-signed create and complete URLs: the CORS rules must then
+	// also allow POST with content-type on S3, CoreWeave, S3-compatible
+	// stores and GCS (Azure's multipart requests are PUTs). Off by default,
+	// as the product documents: multipart uploads are run by SDKs, which
+	// CORS does not concern, and each part is a PUT.
+	BrowserMultipart bool
 	// GCEnabled says the server will run garbage collection on this bucket:
 	// missing versioning or soft delete is then an error, not a warning.
 	GCEnabled bool

@@ -5,9 +5,11 @@
 // settings with the native clients of the *provider.Handle it gets back,
 // and reports one Finding per check: reachable with the address's
 // credentials, writable (a probe object under <sub-path>/.byob-check/
-// that is always removed again), and set up as byob needs (CORS,
-// versioning or soft delete, default encryption, lifecycle rules, region,
-// transport security). Each finding says what it saw and the exact fix; a
+// that is always removed again), and set up as byob needs (CORS rules
+// that answer a browser's preflight for the methods and request headers
+// byob's URLs send, from one rule as the servers match it; versioning or
+// soft delete; default encryption; lifecycle rules; region; transport
+// security). Each finding says what it saw and the exact fix; a
 // setting the credentials cannot read is "could not check", with the
 // permission it needs, never silently skipped.
 //

@@ -4,11 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/byobkit/byob/provider"
 	"strings"
 	"time"
 
 	"cloud.google.com/go/storage"
+	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/iterator"
 )
@@ -52,30 +53,34 @@ func gcsCheck(check string, verdict func(run *checkRun, attrs *storage.BucketAtt
 }
 
 var gcsCORS = gcsCheck(CheckCORS, func(run *checkRun, attrs *storage.BucketAttrs) Finding {
-	return gcsCORSFinding(attrs, run.a.Bucket, run.opts.Origin)
+	needs, _ := run.corsNeeds()
+	return gcsCORSFinding(attrs, run.a.Bucket, run.opts.Origin, needs)
 })
 
 // gcsCORSFinding is the CORS verdict on recorded bucket attributes.
-func gcsCORSFinding(attrs *storage.BucketAttrs, bucket, origin string) Finding {
-	problems, saw := evalCORS(gcsCORSRules(attrs.CORS), origin)
-	return corsFinding(problems, saw, gcsCORSFix(bucket, origin, len(attrs.CORS) > 0))
+func gcsCORSFinding(attrs *storage.BucketAttrs, bucket, origin string, needs []corsNeed) Finding {
+	problems, saw := evalCORS(gcsCORSRules(attrs.CORS), origin, needs, corsDialects[address.GCS])
+	return corsFinding(problems, saw, gcsCORSFix(bucket, origin, needs, len(attrs.CORS) > 0))
 }
 
 func gcsCORSRules(in []storage.CORS) []corsRule {
 	out := make([]corsRule, len(in))
 	for i, r := range in {
-		out[i] = corsRule{Origins: r.Origins, Methods: r.Methods, Expose: r.ResponseHeaders, MaxAge: int(r.MaxAge / time.Second)}
+		// responseHeader both allows request headers and exposes
+		// response headers.
+		out[i] = corsRule{Origins: r.Origins, Methods: r.Methods, Headers: r.ResponseHeaders, Expose: r.ResponseHeaders, MaxAge: int(r.MaxAge / time.Second)}
 	}
 	return out
 }
 
 // gcsCORSFix sets byob's CORS policy; GCS takes it only from gsutil or
-// gcloud, not from the console.
-func gcsCORSFix(bucket, origin string, replacing bool) string {
+// gcloud, not from the console. responseHeader names every request header
+// byob's URLs send, and ETag.
+func gcsCORSFix(bucket, origin string, needs []corsNeed, replacing bool) string {
 	js, _ := json.Marshal([]map[string]any{{
 		"origin":         []string{origin},
-		"method":         corsMethods,
-		"responseHeader": []string{"Content-Type", "Content-MD5", "ETag"},
+		"method":         corsMethods(needs),
+		"responseHeader": append(corsHeaderNames(needs), "ETag"),
 		"maxAgeSeconds":  DefaultCORSMaxAge,
 	}})
 	fix := "echo " + shellQuote(string(js)) + " > cors-policy.json\ngsutil cors set cors-policy.json gs://" + bucket

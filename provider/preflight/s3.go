@@ -46,24 +46,27 @@ var s3CORS = s3Check(CheckCORS, func(ctx context.Context, run *checkRun, c *s3.C
 	default:
 		rules = out.CORSRules
 	}
-	problems, saw := evalCORS(s3CORSRules(rules), run.opts.Origin)
-	return corsFinding(problems, saw, s3CORSFix(run.a, run.opts.Origin, len(rules) > 0))
+	needs, d := run.corsNeeds()
+	problems, saw := evalCORS(s3CORSRules(rules), run.opts.Origin, needs, d)
+	return corsFinding(problems, saw, s3CORSFix(run.a, run.opts.Origin, corsMethods(needs), len(rules) > 0))
 })
 
 // s3CORSRules converts S3's CORS rules.
 func s3CORSRules(in []types.CORSRule) []corsRule {
 	out := make([]corsRule, len(in))
 	for i, r := range in {
-		out[i] = corsRule{Origins: r.AllowedOrigins, Methods: r.AllowedMethods, Expose: r.ExposeHeaders, MaxAge: int(aws.ToInt32(r.MaxAgeSeconds))}
+		out[i] = corsRule{Origins: r.AllowedOrigins, Methods: r.AllowedMethods, Headers: r.AllowedHeaders, Expose: r.ExposeHeaders, MaxAge: int(aws.ToInt32(r.MaxAgeSeconds))}
 	}
 	return out
 }
 
-// s3CORSFix is the command that sets the CORS rules byob needs.
-func s3CORSFix(a *address.Address, origin string, replacing bool) string {
+// s3CORSFix is the command that sets the CORS rule byob needs: methods
+// from origin, with any request header (AllowedHeaders *, the product's
+// documented policy), exposing ETag.
+func s3CORSFix(a *address.Address, origin string, methods []string, replacing bool) string {
 	policy := map[string]any{"CORSRules": []map[string]any{{
 		"AllowedOrigins": []string{origin},
-		"AllowedMethods": corsMethods,
+		"AllowedMethods": methods,
 		"AllowedHeaders": []string{"*"},
 		"ExposeHeaders":  []string{"ETag"},
 		"MaxAgeSeconds":  DefaultCORSMaxAge,

@@ -121,7 +121,7 @@ func TestCheckS3Versitygw(t *testing.T) {
 		return []Finding{
 			{Check: CheckReachable, Saw: `listed bucket "` + b + `" under "team/"`},
 			{Check: CheckReadWrite, Saw: `wrote, read back and deleted "team/.byob-check/<random>"; nothing left behind`},
-			{Check: CheckCORS, Saw: "GET, HEAD, PUT allowed from origin *; ETag exposed; max age 3000 s"},
+			{Check: CheckCORS, Saw: "GET, HEAD, PUT allowed from origin * (PUT with content-type, content-md5); ETag exposed; max age 3000 s"},
 			{Check: CheckVersioning, Saw: "versioning is enabled"},
 			{Check: CheckEncryption, Saw: "not required: no KMS key named"},
 			{Check: CheckLifecycle, Severity: SeverityWarning, CouldNotCheck: true, Saw: "the store does not implement GetBucketLifecycleConfiguration " + vgwNotImplemented},
