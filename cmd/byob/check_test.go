@@ -69,7 +69,7 @@ func TestCheckCommandVersitygw(t *testing.T) {
 		return "s3://" + url.QueryEscape(srv.AccessKey) + ":" + url.QueryEscape(srv.SecretKey) + "@" + srv.Endpoint + "/" + bucket + "/team?region=" + region
 	}
 	cors := &types.CORSConfiguration{CORSRules: []types.CORSRule{{
-		AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD", "PUT"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: aws.Int32(3000),
+		AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "HEAD", "PUT"}, AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag"}, MaxAgeSeconds: aws.Int32(3000),
 	}}}
 	tests := []struct {
 		name       string
