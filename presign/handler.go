@@ -172,12 +172,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // verify checks r as the type's documentation lists and returns what it
 // asks for.
 func (h *Handler) verify(r *http.Request) (*localCall, *httpError) {
-	// The path exactly as sent: url.URL's EscapedPath would re-escape a
-	// path it finds invalid (a raw '\\' or UTF-8), which is cleaning.
-	path, _, _ := strings.Cut(r.RequestURI, "?")
-	if r.RequestURI == "" { // a request made in-process, not read from a connection
-		path = r.URL.EscapedPath()
-	}
+	path := requestPath(r)
 	if !strings.HasPrefix(path, h.base.path+"/") {
 		return nil, refuse(http.StatusNotFound, "NoSuchKey", "the path is not under this handler's base path")
 	}
@@ -231,6 +226,26 @@ func (h *Handler) verify(r *http.Request) (*localCall, *httpError) {
 		return nil, herr
 	}
 	return c, nil
+}
+
+// requestPath returns r's path exactly as sent: url.URL's EscapedPath
+// would re-escape a path it finds invalid (a raw backslash or UTF-8), which is
+// cleaning. A request-target in absolute form (from a proxy) loses its
+// scheme and authority.
+func requestPath(r *http.Request) string {
+	if r.RequestURI == "" { // a request made in-process, not read from a connection
+		return r.URL.EscapedPath()
+	}
+	path, _, _ := strings.Cut(r.RequestURI, "?")
+	if strings.HasPrefix(path, "/") {
+		return path
+	}
+	if _, rest, ok := strings.Cut(path, "://"); ok {
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			return rest[i:]
+		}
+	}
+	return "/"
 }
 
 // signatureMatches recomputes the signature under the current and the

@@ -314,12 +314,12 @@ func (h *Handler) serveAbort(w http.ResponseWriter, r *http.Request, c *localCal
 
 // removeStaged deletes everything staged for upload id, the record last,
 // so that an interrupted removal leaves the upload listed and abortable.
-// It reports whether anything was there.
 func (h *Handler) removeStaged(ctx context.Context, id string) error {
 	_, err := h.removeStagedFound(ctx, id)
 	return err
 }
 
+// removeStagedFound is removeStaged, reporting whether anything was staged.
 func (h *Handler) removeStagedFound(ctx context.Context, id string) (bool, error) {
 	var keys []string
 	it := h.staging.List(&blob.ListOptions{Prefix: id + "/"})

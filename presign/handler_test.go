@@ -410,6 +410,18 @@ func TestHandlerRefusesPathsItWouldHaveToClean(t *testing.T) {
 					}
 				})
 			}
+			t.Run("a request-target in absolute form, as from a proxy", func(t *testing.T) {
+				res := rawRequest(t, e, "PUT http://x/a/..%2Fb"+q+" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nevil")
+				e.waitDone(t)
+				if res.status != 400 || res.code() != "InvalidURI" {
+					t.Fatalf("a bad path in absolute form: %d %s", res.status, res.body)
+				}
+				res = rawRequest(t, e, "PUT http://x/a/b"+q+" HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\ngood")
+				e.waitDone(t)
+				if res.status != 200 || e.objects(t)["a/b"] != "good" {
+					t.Fatalf("a good path in absolute form: %d %s", res.status, res.body)
+				}
+			})
 			t.Run("a path outside the base path is 404", func(t *testing.T) {
 				mounted := newEnvAt(t, kind, "/byob")
 				mounted.put(t, "k", "v")
