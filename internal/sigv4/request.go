@@ -299,6 +299,14 @@ func hostIsIP(h string) bool {
 	if i := strings.LastIndexByte(h, ':'); i >= 0 {
 		h = h[:i]
 	}
+	// Only digits and dots can be an IPv4 address (validHost admits no
+	// other form unbracketed); checking first spares a host name the
+	// allocation of netip's error.
+	for i := 0; i < len(h); i++ {
+		if (h[i] < '0' || h[i] > '9') && h[i] != '.' {
+			return false
+		}
+	}
 	_, err := netip.ParseAddr(h)
 	return err == nil
 }

@@ -16,21 +16,33 @@ import (
 // concurrent use. Make one with NewSigner per credentials; when they
 // rotate, make a new Signer: a Signer's secret never changes, so its
 // cached signing keys can never belong to another secret.
+//
+// Every printer (fmt's verbs, log/slog, encoding/json) shows a Signer as
+// "sigv4.Signer(credentials REDACTED)".
 type Signer struct {
-	// c is behind a pointer so that no printer, however deep, reaches the
-	// secret: fmt prints a nested pointer as an address.
-	c *creds
+	// st is the Signer's only field, so that a Signer can be printed (and
+	// copied) by value; see state for why it is two pointers deep.
+	st *state
+}
+
+// state is a Signer's credentials and key cache. The secrets sit one
+// pointer further, in secrets: fmt dereferences a pointer it meets at the
+// top (including in the "%!s(...)" it writes for a wrong verb) but prints
+// nested pointers as addresses, so no verb reaches them through any field.
+type state struct {
+	secrets *secrets
 	// keys caches derived signing keys per (day, region): a hit is atomic
-	// loads and compares, with no shared write.
+	// loads and compares, with no shared write. An atomic.Pointer prints
+	// as an address.
 	keys [4]atomic.Pointer[signingKey]
 	// next picks the slot a miss overwrites.
 	next atomic.Uint32
 }
 
-type creds struct {
-	// secret is "AWS4" followed by the secret access key, the HMAC key of
-	// the first derivation step.
-	secret []byte
+type secrets struct {
+	// key is "AWS4" followed by the secret access key, the HMAC key of the
+	// first derivation step.
+	key []byte
 	// credPrefix is the escaped access key id followed by "%2F", the
 	// start of X-Amz-Credential's value.
 	credPrefix string
@@ -56,45 +68,42 @@ func NewSigner(accessKeyID, secretAccessKey, sessionToken string) (*Signer, erro
 	if secretAccessKey == "" {
 		return nil, invalid("secretAccessKey", "is empty", "pass the secret access key")
 	}
-	c := &creds{
-		secret:     append([]byte("AWS4"), secretAccessKey...),
+	sec := &secrets{
+		key:        append([]byte("AWS4"), secretAccessKey...),
 		credPrefix: string(appendEscaped(nil, accessKeyID, true)) + "%2F",
 	}
 	if sessionToken != "" {
-		c.token = string(appendEscaped(nil, sessionToken, true))
+		sec.token = string(appendEscaped(nil, sessionToken, true))
 	}
-	return &Signer{c: c}, nil
+	return &Signer{st: &state{secrets: sec}}, nil
 }
 
 const redactedSigner = "sigv4.Signer(credentials REDACTED)"
 
 // String says what the Signer is without any credential.
-func (s *Signer) String() string { return redactedSigner }
+func (s Signer) String() string { return redactedSigner }
 
 // GoString is String, so %#v leaks nothing.
-func (s *Signer) GoString() string { return redactedSigner }
+func (s Signer) GoString() string { return redactedSigner }
 
 // Format prints String under every verb.
-func (s *Signer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redactedSigner)) }
+func (s Signer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redactedSigner)) }
 
 // LogValue makes log/slog print String.
-func (s *Signer) LogValue() slog.Value { return slog.StringValue(redactedSigner) }
+func (s Signer) LogValue() slog.Value { return slog.StringValue(redactedSigner) }
 
 // MarshalJSON encodes String.
-func (s *Signer) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSigner) }
+func (s Signer) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSigner) }
 
 // Presign returns the pre-signed URL for r: the URL aws-sdk-go-v2's
 // s3.PresignClient returns for the same request, credentials and time.
 func (s *Signer) Presign(r *Request) (string, error) {
-	var scratch [2048]byte
+	var scratch, out [2048]byte
 	p, err := s.sign(r, scratch[:0])
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	b.Grow(p.urlLen())
-	p.writeURL(&b)
-	return b.String(), nil
+	return string(p.appendURL(out[:0])), nil
 }
 
 // AppendPresign appends the pre-signed URL for r to dst, for callers that
@@ -105,18 +114,11 @@ func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	w := sliceWriter{dst}
-	p.writeURL(&w)
-	return w.b, nil
+	return p.appendURL(dst), nil
 }
 
-type sliceWriter struct{ b []byte }
-
-func (w *sliceWriter) WriteString(s string) (int, error) { w.b = append(w.b, s...); return len(s), nil }
-func (w *sliceWriter) Write(p []byte) (int, error)       { w.b = append(w.b, p...); return len(p), nil }
-
 // presigned is a signed request: the canonical request holds the URL's
-// path and query, which writeURL copies out.
+// path and query, which appendURL copies out.
 type presigned struct {
 	scheme, host string
 	virtual      bool
@@ -126,32 +128,19 @@ type presigned struct {
 	sig          [2 * sha256.Size]byte
 }
 
-func (p *presigned) urlLen() int {
-	n := len(p.scheme) + len("://") + len(p.host) + (p.path[1] - p.path[0]) + 1 + (p.query[1] - p.query[0]) + len("&X-Amz-Signature=") + len(p.sig)
+func (p *presigned) appendURL(b []byte) []byte {
+	b = append(b, p.scheme...)
+	b = append(b, "://"...)
 	if p.virtual {
-		n += len(p.bucket) + 1
+		b = append(b, p.bucket...)
+		b = append(b, '.')
 	}
-	return n
-}
-
-type writer interface {
-	WriteString(string) (int, error)
-	Write([]byte) (int, error)
-}
-
-func (p *presigned) writeURL(w writer) {
-	_, _ = w.WriteString(p.scheme)
-	_, _ = w.WriteString("://")
-	if p.virtual {
-		_, _ = w.WriteString(p.bucket)
-		_, _ = w.WriteString(".")
-	}
-	_, _ = w.WriteString(p.host)
-	_, _ = w.Write(p.canon[p.path[0]:p.path[1]])
-	_, _ = w.WriteString("?")
-	_, _ = w.Write(p.canon[p.query[0]:p.query[1]])
-	_, _ = w.WriteString("&X-Amz-Signature=")
-	_, _ = w.Write(p.sig[:])
+	b = append(b, p.host...)
+	b = append(b, p.canon[p.path[0]:p.path[1]]...)
+	b = append(b, '?')
+	b = append(b, p.canon[p.query[0]:p.query[1]]...)
+	b = append(b, "&X-Amz-Signature="...)
+	return append(b, p.sig[:]...)
 }
 
 // Kinds of query values, written by appendQuery.
@@ -188,7 +177,7 @@ const (
 // buf: the SigV4 steps of aws-sdk-go-v2's v4.Signer.PresignHTTP with S3's
 // options (unsigned payload, no double escaping of the path).
 func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
-	if s == nil || s.c == nil {
+	if s == nil || s.st == nil {
 		return presigned{}, invalid("Signer", "was not made by NewSigner", "make it with sigv4.NewSigner")
 	}
 	if r == nil {
@@ -235,8 +224,9 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		qparam{"X-Amz-Date", "", qDate},
 		qparam{"X-Amz-Expires", "", qSeconds},
 	)
-	if s.c.token != "" {
-		q = append(q, qparam{"X-Amz-Security-Token", s.c.token, qVerbatim})
+	sec := s.st.secrets
+	if sec.token != "" {
+		q = append(q, qparam{"X-Amz-Security-Token", sec.token, qVerbatim})
 	}
 	q = append(q, qparam{"X-Amz-SignedHeaders", signed[0], qVerbatim})
 	if rule.part {
@@ -289,7 +279,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		case qVerbatim:
 			buf = append(buf, e.val...)
 		case qCredential:
-			buf = append(buf, s.c.credPrefix...)
+			buf = append(buf, sec.credPrefix...)
 			buf = append(buf, date[:]...)
 			buf = append(buf, "%2F"...)
 			buf = append(buf, r.Region...)
@@ -352,13 +342,19 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 // key returns the signing key for a day and region, deriving and caching
 // it on a miss.
 func (s *Signer) key(date [8]byte, region string) *signingKey {
-	for i := range s.keys {
-		if k := s.keys[i].Load(); k != nil && k.date == date && k.region == region {
+	st := s.st
+	for i := range st.keys {
+		if k := st.keys[i].Load(); k != nil && k.date == date && k.region == region {
 			return k
 		}
 	}
+	return st.derive(date, region)
+}
+
+// derive computes a signing key and caches it, evicting the slots in turn.
+func (st *state) derive(date [8]byte, region string) *signingKey {
 	k := &signingKey{date: date, region: region}
-	key := hmacSHA256(s.c.secret, date[:])
+	key := hmacSHA256(st.secrets.key, k.date[:])
 	key = hmacSHA256(key, []byte(region))
 	key = hmacSHA256(key, []byte("s3"))
 	key = hmacSHA256(key, []byte("aws4_request"))
@@ -369,7 +365,7 @@ func (s *Signer) key(date [8]byte, region string) *signingKey {
 		k.ipad[i] ^= c
 		k.opad[i] ^= c
 	}
-	s.keys[s.next.Add(1)%uint32(len(s.keys))].Store(k)
+	st.keys[st.next.Add(1)%uint32(len(st.keys))].Store(k)
 	return k
 }
 
