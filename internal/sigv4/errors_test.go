@@ -43,6 +43,8 @@ func TestPresignRefuses(t *testing.T) {
 		{"a bucket with a space", "Bucket", func(r *Request) { r.Bucket = "my bucket" }},
 		{"a bucket with unicode", "Bucket", func(r *Request) { r.Bucket = "bücket" }},
 		{"a 256-character bucket", "Bucket", func(r *Request) { r.Bucket = strings.Repeat("b", 256) }},
+		{"an S3 Express directory bucket", "Bucket", func(r *Request) { r.Bucket = "data--usw2-az1--x-s3" }},
+		{"an S3 Express directory bucket in a dedicated zone", "Bucket", func(r *Request) { r.Bucket = "data--use1-az4--xa-s3" }},
 		{"no key", "Key", func(r *Request) { r.Key = "" }},
 		{"no region", "Region", func(r *Request) { r.Region = "" }},
 		{"a region with a space", "Region", func(r *Request) { r.Region = "us east 1" }},

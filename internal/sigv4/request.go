@@ -180,6 +180,9 @@ func (r *Request) validate() error {
 	if !validBucket(r.Bucket) {
 		return invalid("Bucket", "must be 3 to 255 characters of A-Z a-z 0-9 . _ -", "give the bucket's name alone")
 	}
+	if directoryBucket(r.Bucket) {
+		return invalid("Bucket", "is an S3 Express directory bucket (--x-s3), which signs with session credentials", "use a general purpose bucket")
+	}
 	if r.Key == "" {
 		return invalid("Key", "is empty", "give the object key")
 	}
@@ -322,6 +325,14 @@ func validBucket(b string) bool {
 		}
 	}
 	return true
+}
+
+// directoryBucket reports the S3 Express names (suffix --x-s3 or
+// --xa-s3) for which the SDK signs with session credentials it fetches
+// itself: not something a pure signer can reproduce.
+func directoryBucket(b string) bool {
+	l := len(b)
+	return l >= 6 && strings.EqualFold(b[l-6:], "--x-s3") || l >= 7 && strings.EqualFold(b[l-7:], "--xa-s3")
 }
 
 // virtualHostable is the SDK's awsrulesfn.IsVirtualHostableS3Bucket(b,
