@@ -67,7 +67,7 @@ func TestSignerPrintsNoSecret(t *testing.T) {
 	}
 	derived := deriveForTest(c.sk, "20250304", r.Region)
 	windows := secretWindows(c.sk, c.token, url.QueryEscape(c.token), sig, hex.EncodeToString(derived), string(derived),
-		string(k.ipad[:]), string(k.opad[:]), hex.EncodeToString(k.ipad[:]))
+		string(k.inner), string(k.outer), hex.EncodeToString(k.inner[len(k.inner)-40:]))
 
 	// What a caller can hold: the pointer, a copy, either in exported
 	// and unexported fields (fmt calls no method on the latter).

@@ -3,6 +3,7 @@ package sigv4
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -50,12 +51,13 @@ type secrets struct {
 	token string
 }
 
-// signingKey is one derived key, as the HMAC pads that sign with it.
+// signingKey is one derived key, as the SHA-256 states after HMAC's
+// inner and outer pad blocks: resuming them spares hashing a pad block
+// twice per URL.
 type signingKey struct {
-	date   [8]byte
-	region string
-	ipad   [sha256.BlockSize]byte
-	opad   [sha256.BlockSize]byte
+	date         [8]byte
+	region       string
+	inner, outer []byte // sha256 digest states (encoding.BinaryMarshaler)
 }
 
 // NewSigner returns a Signer for an access key pair and an optional
@@ -95,30 +97,62 @@ func (s Signer) LogValue() slog.Value { return slog.StringValue(redactedSigner) 
 // MarshalJSON encodes String.
 func (s Signer) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSigner) }
 
+// scratchSize is the stack buffer for the canonical request: enough for
+// keys of several hundred bytes; a longer one grows it on the heap. Go
+// zeroes it on every call, so it is no larger than it needs to be.
+const scratchSize = 1024
+
 // Presign returns the pre-signed URL for r: the URL aws-sdk-go-v2's
 // s3.PresignClient returns for the same request, credentials and time.
 func (s *Signer) Presign(r *Request) (string, error) {
-	var scratch, out [2048]byte
+	var scratch [scratchSize]byte
 	p, err := s.sign(r, scratch[:0])
 	if err != nil {
 		return "", err
 	}
-	return string(p.appendURL(out[:0])), nil
+	var b strings.Builder
+	b.Grow(p.urlLen())
+	b.WriteString(p.scheme)
+	b.WriteString("://")
+	if p.virtual {
+		b.WriteString(p.bucket)
+		b.WriteByte('.')
+	}
+	b.WriteString(p.host)
+	b.Write(p.canon[p.path[0]:p.path[1]])
+	b.WriteByte('?')
+	b.Write(p.canon[p.query[0]:p.query[1]])
+	b.WriteString(sigParam)
+	b.Write(p.sig[:])
+	return b.String(), nil
 }
 
 // AppendPresign appends the pre-signed URL for r to dst, for callers that
 // reuse a buffer; dst is returned unchanged on error.
 func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
-	var scratch [2048]byte
+	var scratch [scratchSize]byte
 	p, err := s.sign(r, scratch[:0])
 	if err != nil {
 		return dst, err
 	}
-	return p.appendURL(dst), nil
+	dst = append(dst, p.scheme...)
+	dst = append(dst, "://"...)
+	if p.virtual {
+		dst = append(dst, p.bucket...)
+		dst = append(dst, '.')
+	}
+	dst = append(dst, p.host...)
+	dst = append(dst, p.canon[p.path[0]:p.path[1]]...)
+	dst = append(dst, '?')
+	dst = append(dst, p.canon[p.query[0]:p.query[1]]...)
+	dst = append(dst, sigParam...)
+	return append(dst, p.sig[:]...), nil
 }
 
+const sigParam = "&X-Amz-Signature="
+
 // presigned is a signed request: the canonical request holds the URL's
-// path and query, which appendURL copies out.
+// path and query, which Presign and AppendPresign copy out.
 type presigned struct {
 	scheme, host string
 	virtual      bool
@@ -128,19 +162,13 @@ type presigned struct {
 	sig          [2 * sha256.Size]byte
 }
 
-func (p *presigned) appendURL(b []byte) []byte {
-	b = append(b, p.scheme...)
-	b = append(b, "://"...)
+// urlLen is the length of the URL, so that Presign allocates it once.
+func (p *presigned) urlLen() int {
+	n := len(p.scheme) + len("://") + len(p.host) + p.path[1] - p.path[0] + 1 + p.query[1] - p.query[0] + len(sigParam) + len(p.sig)
 	if p.virtual {
-		b = append(b, p.bucket...)
-		b = append(b, '.')
+		n += len(p.bucket) + 1
 	}
-	b = append(b, p.host...)
-	b = append(b, p.canon[p.path[0]:p.path[1]]...)
-	b = append(b, '?')
-	b = append(b, p.canon[p.query[0]:p.query[1]]...)
-	b = append(b, "&X-Amz-Signature="...)
-	return append(b, p.sig[:]...)
+	return n
 }
 
 // Kinds of query values, written by appendQuery.
@@ -217,7 +245,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	// The query, in the order SigV4 wants: sorted by (escaped) name, which
 	// for these names is the name itself. The fixed names come sorted;
 	// extras are sorted in.
-	var qa [16]qparam
+	var qa [12]qparam
 	q := append(qa[:0],
 		qparam{"X-Amz-Algorithm", algorithm, qVerbatim},
 		qparam{"X-Amz-Credential", "", qCredential},
@@ -317,12 +345,11 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	p.canon = buf
 	canonHash := sha256.Sum256(buf)
 
-	// The string to sign, after the key's inner pad: HMAC's inner hash
-	// input, contiguous so that one Sum256 computes it.
+	// The string to sign, MACed with the derived key: HMAC-SHA256 resumed
+	// from the key's pad states.
 	k := s.key(date, r.Region)
-	var sa [sha256.BlockSize + 160]byte
-	sts := append(sa[:0], k.ipad[:]...)
-	sts = append(sts, algorithm+"\n"...)
+	var sa [160]byte
+	sts := append(sa[:0], algorithm+"\n"...)
 	sts = append(sts, stamp[:]...)
 	sts = append(sts, '\n')
 	sts = append(sts, date[:]...)
@@ -330,11 +357,18 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	sts = append(sts, r.Region...)
 	sts = append(sts, scopeTail+"\n"...)
 	sts = appendHex(sts, canonHash[:])
-	inner := sha256.Sum256(sts)
-	var outer [sha256.BlockSize + sha256.Size]byte
-	copy(outer[:], k.opad[:])
-	copy(outer[sha256.BlockSize:], inner[:])
-	mac := sha256.Sum256(outer[:])
+	h := sha256.New()
+	var mac [sha256.Size]byte
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
+		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+	}
+	h.Write(sts)
+	h.Sum(mac[:0])
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.outer); err != nil {
+		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+	}
+	h.Write(mac[:])
+	h.Sum(mac[:0])
 	appendHex(p.sig[:0], mac[:])
 	return p, nil
 }
@@ -358,15 +392,28 @@ func (st *state) derive(date [8]byte, region string) *signingKey {
 	key = hmacSHA256(key, []byte(region))
 	key = hmacSHA256(key, []byte("s3"))
 	key = hmacSHA256(key, []byte("aws4_request"))
-	for i := range k.ipad {
-		k.ipad[i], k.opad[i] = 0x36, 0x5c
+	var ipad, opad [sha256.BlockSize]byte
+	for i := range ipad {
+		ipad[i], opad[i] = 0x36, 0x5c
 	}
 	for i, c := range key {
-		k.ipad[i] ^= c
-		k.opad[i] ^= c
+		ipad[i] ^= c
+		opad[i] ^= c
 	}
+	k.inner, k.outer = padState(ipad[:]), padState(opad[:])
 	st.keys[st.next.Add(1)%uint32(len(st.keys))].Store(k)
 	return k
+}
+
+// padState is the SHA-256 state after one HMAC pad block.
+func padState(pad []byte) []byte {
+	h := sha256.New()
+	h.Write(pad)
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("sigv4: crypto/sha256 cannot marshal its state: " + err.Error()) // not input: the library's contract
+	}
+	return state
 }
 
 func hmacSHA256(key, data []byte) []byte {
