@@ -191,6 +191,7 @@ func sdkCases() []sdkCase {
 			r.Time = time.Date(2025, 3, 4, 23, 30, 0, 0, time.FixedZone("UTC-5", -5*3600))
 		}},
 		{name: "time with a monotonic reading", edit: func(r *Request) { r.Time = time.Now() }},
+		{name: "time in the year 999, zero-padded like the SDK", edit: func(r *Request) { r.Time = time.Date(999, 7, 8, 9, 10, 11, 0, time.UTC) }},
 		{name: "time in 2099", edit: func(r *Request) { r.Time = time.Date(2099, 12, 31, 1, 2, 3, 0, time.UTC) }},
 	}
 }
@@ -423,6 +424,31 @@ func TestPresignConcurrent(t *testing.T) {
 	for g := 0; g < 8; g++ {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestPresignAllocations pins the allocation budget: the URL string is
+// Presign's only allocation, and AppendPresign into a buffer with room
+// makes none, for a plain GET and for a PUT with headers, a token and
+// X-User. (Scratch buffers that escape, or an error built and dropped on
+// the way, show up here.)
+func TestPresignAllocations(t *testing.T) {
+	get := baseRequest()
+	put := baseRequest()
+	put.Op, put.ContentType, put.ContentMD5 = PutObject, "text/plain", "1B2M2Y8AsgTpgAmY7PhCfg=="
+	put.Query = []Param{{"X-User", "alice@example.com"}}
+	s, _ := NewSigner(tokenCreds.ak, tokenCreds.sk, tokenCreds.token)
+	for name, r := range map[string]*Request{"GET": &get, "PUT with headers": &put} {
+		if _, err := s.Presign(r); err != nil { // fills the key cache
+			t.Fatal(err)
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = s.Presign(r) }); n != 1 {
+			t.Errorf("%s: Presign makes %v allocations per URL, want 1", name, n)
+		}
+		buf := make([]byte, 0, 4096)
+		if n := testing.AllocsPerRun(100, func() { buf, _ = s.AppendPresign(buf[:0], r) }); n != 0 {
+			t.Errorf("%s: AppendPresign makes %v allocations per URL, want 0", name, n)
 		}
 	}
 }
