@@ -13,16 +13,19 @@
 //     the signing call: there is no clock (Request.Time is required) and
 //     STORAGE_EMULATOR_HOST is never read (the SDK honours it silently).
 //   - Inputs the SDK signs although GCS would refuse them or read them
-//     otherwise are errors here: an expiry under 1 s, a bucket or object
-//     name GCS forbids, an object starting with '/' in virtual-hosted style
-//     (the SDK signs "//x" but its URL reads "/x"), a Content-MD5 that is
-//     not exactly a base64 MD5 (the SDK's decoder skips newlines, which
-//     would then be signed), a header named twice or that repeats
-//     Content-Type, Content-MD5 or Host, a header or query parameter with
-//     no value (the SDK drops it silently), the signature's own X-Goog-*
-//     parameters in Request.Query, and header values with control or
-//     non-ASCII characters. On every Request it accepts, the URL is the
-//     SDK's.
+//     otherwise are errors here (ErrInvalid, naming the field):
+//     an expiry under 1 s; a bucket or object name GCS forbids;
+//     an object starting with '/' in virtual-hosted style (the SDK signs
+//     "//x" but its URL reads "/x"); virtual-hosted style with an IPv6
+//     endpoint (the SDK's URL does not parse); a Content-MD5 that is not
+//     exactly a base64 MD5 (the SDK's decoder skips newlines, which would
+//     then be signed); a header named twice, or repeating Content-Type,
+//     Content-MD5 or Host; a header or query parameter without a value
+//     (the SDK drops it silently); the signature's own X-Goog-* parameters
+//     in Request.Query; header values with control or non-ASCII
+//     characters; a method not in upper case.
+//
+// On every Request it accepts, the URL is the SDK's.
 //
 // Identities without a key sign through a function, such as IAM
 // Credentials signBlob ([NewWithSignBytes]); given the same signature, the

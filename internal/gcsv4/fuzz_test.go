@@ -3,6 +3,7 @@ package gcsv4_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,6 +16,12 @@ import (
 
 	"cloud.google.com/go/storage"
 	"github.com/byobkit/byob/internal/gcsv4"
+)
+
+// fuzzBuckets and fuzzEndpoints are the valid choices of fuzzInput.where.
+var (
+	fuzzBuckets   = []string{"my-bucket", "my.bucket_1-x", "b0b"}
+	fuzzEndpoints = []string{"", "http://127.0.0.1:4443", "https://storage.example.com", "http://[::1]:8080", "http://localhost:9000"}
 )
 
 // fuzzMethods are indexed by the fuzzer's method byte; the last two are
@@ -36,20 +43,26 @@ func fakeSign(_ context.Context, b []byte) ([]byte, error) {
 // repeated values. The seeds in testdata/fuzz run with every go test.
 func FuzzSignMatchesSDK(f *testing.F) {
 	f.Setenv("STORAGE_EMULATOR_HOST", "")
-	f.Add(uint8(0), uint8(0), "my-bucket", "file.txt", "", int64(3600), "", "", "", "", "", "")
-	f.Add(uint8(2), uint8(1), "my-bucket", "a b/c+d%e?f#g=h&i~ü", "http://127.0.0.1:4443", int64(86400), "text/plain;  charset=utf-8", md5Hello, "X-Goog-Meta-Tags", " a \x1fb  c", "X-User", "Zoë O'Brien+1")
+	f.Add(uint8(0), uint8(0), uint8(0), "", "file.txt", "", int64(3600), "", "", "", "", "", "")
+	f.Add(uint8(2), uint8(1), uint8(1<<2), "", "a b/c+d%e?f#g=h&i~ü", "", int64(86400), "text/plain;  charset=utf-8", "0123456789abcdef", "X-Goog-Meta-Tags", " a \x1fb  c", "X-User", "Zoë O'Brien+1")
 	s, err := gcsv4.NewWithSignBytes(testEmail, fakeSign)
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, method, style uint8, bucket, object, endpoint string, ttl int64, contentType, md5, hName, hVals, qKey, qVals string) {
-		compareWithSDK(t, s, fuzzInput{method, style, bucket, object, endpoint, ttl, contentType, md5, hName, hVals, qKey, qVals})
+	f.Fuzz(func(t *testing.T, method, style, where uint8, bucket, object, endpoint string, ttl int64, contentType, md5, hName, hVals, qKey, qVals string) {
+		compareWithSDK(t, s, fuzzInput{method, style, where, bucket, object, endpoint, ttl, contentType, md5, hName, hVals, qKey, qVals})
 	})
 }
 
 // fuzzInput is one input of FuzzSignMatchesSDK, in its argument order.
+// Most random buckets, endpoints, MD5s and expiries are refused, which
+// would leave few inputs to compare with the SDK; so where picks a valid
+// bucket (where%4 < 3) or the fuzzed one, and a valid endpoint
+// ((where/4)%6 < 5) or the fuzzed one; an md5 of 16 bytes is encoded in
+// base64 (other lengths are used as they are); and ttl is folded into
+// 1..604900 s (about 100 of those seconds are too long).
 type fuzzInput struct {
-	method, style            uint8
+	method, style, where     uint8
 	bucket, object, endpoint string
 	ttl                      int64
 	contentType, md5         string
@@ -65,13 +78,25 @@ func compareWithSDK(t *testing.T, s *gcsv4.Signer, in fuzzInput) (signed bool) {
 		Method: fuzzMethods[int(in.method)%len(fuzzMethods)], Bucket: in.bucket, Object: in.object,
 		Style: gcsv4.Style(in.style % 3), Endpoint: in.endpoint, ContentType: in.contentType, MD5: in.md5,
 	}
+	if i := int(in.where % 4); i < len(fuzzBuckets) {
+		r.Bucket = fuzzBuckets[i]
+	}
+	if i := int(in.where/4) % 6; i < len(fuzzEndpoints) {
+		r.Endpoint = fuzzEndpoints[i]
+	}
+	if len(in.md5) == 16 {
+		r.MD5 = base64.StdEncoding.EncodeToString([]byte(in.md5))
+	}
 	if in.hName != "" {
 		r.Header = http.Header{in.hName: strings.Split(in.hVals, "\x1f")}
 	}
 	if in.qKey != "" || in.qVals != "" {
 		r.Query = url.Values{in.qKey: strings.Split(in.qVals, "\x1f")}
 	}
-	ttl := max(-1e6, min(in.ttl, 1e7))
+	ttl := in.ttl
+	if ttl < 1 || ttl > 604900 {
+		ttl = 1 + (ttl%604900+604900)%604900
+	}
 	life := time.Duration(ttl)*time.Second + 900*time.Millisecond // as in sdkSign
 
 	now := time.Now()
@@ -143,8 +168,8 @@ func readSeed(t *testing.T, file string) fuzzInput {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 13 || lines[0] != "go test fuzz v1" {
-		t.Fatalf("not a seed of 12 values")
+	if len(lines) != 14 || lines[0] != "go test fuzz v1" {
+		t.Fatalf("not a seed of 13 values")
 	}
 	arg := func(i int, typ string) string {
 		v, ok := strings.CutPrefix(lines[i+1], typ+"(")
@@ -161,17 +186,21 @@ func readSeed(t *testing.T, file string) fuzzInput {
 		return v
 	}
 	byt := func(i int) uint8 {
-		v, _, _, err := strconv.UnquoteChar(strings.Trim(arg(i, "byte"), "'"), '\'')
-		if err != nil || v > 255 {
+		lit := arg(i, "byte")
+		if len(lit) < 3 || lit[0] != '\'' || lit[len(lit)-1] != '\'' {
+			t.Fatalf("value %d is not a character literal", i)
+		}
+		v, _, tail, err := strconv.UnquoteChar(lit[1:len(lit)-1], '\'')
+		if err != nil || tail != "" || v > 255 {
 			t.Fatalf("value %d: %v", i, err)
 		}
 		return uint8(v)
 	}
-	ttl, err := strconv.ParseInt(arg(5, "int64"), 10, 64)
+	ttl, err := strconv.ParseInt(arg(6, "int64"), 10, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fuzzInput{byt(0), byt(1), str(2), str(3), str(4), ttl, str(6), str(7), str(8), str(9), str(10), str(11)}
+	return fuzzInput{byt(0), byt(1), byt(2), str(3), str(4), str(5), ttl, str(7), str(8), str(9), str(10), str(11), str(12)}
 }
 
 // sdkSignFuzz signs r with the SDK through fakeSign, turning a panic of

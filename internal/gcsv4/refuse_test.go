@@ -63,6 +63,9 @@ var refusals = []struct {
 	{"object with leading slash in virtual-hosted style", func(r *gcsv4.Request) { r.Object, r.Style = "/x", gcsv4.VirtualHostedStyle }, "Object", sdkSigns},
 
 	{"unknown style", func(r *gcsv4.Request) { r.Style = 7 }, "Style", sdkNA},
+	{"virtual-hosted style with an IPv6 endpoint, which makes an unparseable URL", func(r *gcsv4.Request) {
+		r.Style, r.Endpoint = gcsv4.VirtualHostedStyle, "http://[::1]:8080"
+	}, "Style", sdkSigns},
 
 	{"endpoint without scheme", func(r *gcsv4.Request) { r.Endpoint = "storage.example.com" }, "Endpoint", sdkSigns},
 	{"endpoint with ftp scheme", func(r *gcsv4.Request) { r.Endpoint = "ftp://storage.example.com" }, "Endpoint", sdkSigns},

@@ -26,9 +26,6 @@ const (
 // MaxExpiry is the longest life GCS accepts for a V4 signed URL.
 const MaxExpiry = 7 * 24 * time.Hour
 
-// DefaultEndpoint is where URLs point when Request.Endpoint is empty.
-const DefaultEndpoint = "https://storage.googleapis.com"
-
 // Request is everything one signed URL depends on besides the identity.
 // The zero values of the optional fields add nothing to the URL.
 type Request struct {
@@ -46,7 +43,7 @@ type Request struct {
 	Style Style
 	// Endpoint is "scheme://host[:port]" (scheme http or https, no path,
 	// no userinfo), for emulators and private endpoints; "" means
-	// DefaultEndpoint. Unlike the SDK, the package never reads
+	// https://storage.googleapis.com. Unlike the SDK, the package never reads
 	// STORAGE_EMULATOR_HOST: a URL depends on its Request only.
 	Endpoint string
 	// Time is the signing time (X-Goog-Date, truncated to the second).
@@ -147,6 +144,10 @@ func (r *Request) prepare() (*prepared, error) {
 			// The SDK signs the path "//x" but its URL reads "/x", which
 			// names another object: GCS would refuse the signature.
 			return nil, invalid("Object", "starts with '/', which virtual-hosted URLs cannot address", "use PathStyle for object names that start with '/'")
+		}
+		if host[0] == '[' {
+			// The SDK writes "bucket.[::1]:port", which no URL parser reads.
+			return nil, invalid("Style", "is virtual-hosted with an IPv6 endpoint, which cannot take the bucket in front", "use PathStyle with an IP-address endpoint")
 		}
 		p.host = r.Bucket + "." + host
 		path = appendEscape(make([]byte, 0, 3*len(r.Object)), r.Object, false, true)
