@@ -36,9 +36,11 @@
 // The method, bucket, object, expiry, host, every Request.Query parameter
 // (X-User, response-content-type, response-content-disposition, partNumber,
 // uploadId, uploads), and the headers Content-Type, Content-MD5 and those
-// in Request.Header. It cannot bind the body's size. A signed Content-MD5
-// is also checked by GCS against the body. The host header is signed
-// without its port, as the SDK does.
+// in Request.Header. It cannot bind the body's size: a server must check
+// the size (and, without a signed Content-MD5, the content) after upload.
+// GCS documents that it checks a Content-MD5 header against the body; no
+// local server can show it. The host header is signed without its port,
+// as the SDK does.
 //
 // The XML multipart API is served by POST ?uploads= (start), PUT
 // ?partNumber=N&uploadId=U (each part), POST ?uploadId=U (complete) and

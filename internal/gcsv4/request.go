@@ -165,15 +165,17 @@ func (r *Request) prepare() (*prepared, error) {
 	if r.Expires.IsZero() {
 		return nil, invalid("Expires", "is zero", "set when the URL should stop working, at most 7 days after Time")
 	}
-	// The SDK's arithmetic, exactly: a float of seconds, truncated.
-	secs := int(r.Expires.Sub(now).Seconds())
-	switch {
-	case secs < 1:
-		return nil, invalid("Expires", "is less than 1 s after Time ("+strconv.Itoa(secs)+" s)", "set Expires later than Time")
-	case secs > int(MaxExpiry/time.Second):
-		return nil, invalid("Expires", "is more than 7 days after Time ("+strconv.Itoa(secs)+" s), the longest GCS accepts", "sign again later instead of signing for longer")
+	// Bounds on the Duration first, so that the float conversion below
+	// cannot overflow an int; they are the SDK's (under 604801 s).
+	switch d := r.Expires.Sub(now); {
+	case d < time.Second:
+		return nil, invalid("Expires", "is less than 1 s after Time", "set Expires later than Time")
+	case d >= MaxExpiry+time.Second:
+		return nil, invalid("Expires", "is more than 7 days after Time, the longest GCS accepts", "sign again later instead of signing for longer")
+	default:
+		// The SDK's arithmetic, exactly: a float of seconds, truncated.
+		p.expires = strconv.Itoa(int(d.Seconds()))
 	}
-	p.expires = strconv.Itoa(secs)
 
 	hs, payload, err := canonicalHeaders(r, (&url.URL{Host: p.host}).Hostname())
 	if err != nil {
