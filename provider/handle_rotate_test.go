@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"gocloud.dev/gcerrors"
@@ -251,7 +252,7 @@ func TestSetCredentialsRefused(t *testing.T) {
 			if !errors.Is(err, provider.ErrRotation) || provider.Code(err) != gcerrors.InvalidArgument {
 				t.Fatalf("SetCredentials = %v, want an InvalidArgument error wrapping ErrRotation", err)
 			}
-			checkNoSecretWindows(t, "the refusal", err.Error(), refusedSecret, testAzureKey)
+			testsecret.Check(t, "the refusal", err.Error(), refusedSecret, testAzureKey)
 			if after := h.Address(); after.Credentials() != before.Credentials() {
 				t.Errorf("a refused rotation changed Address()'s credentials")
 			}
@@ -357,8 +358,8 @@ func newGCSRotation(t *testing.T) *gcsRotation {
 	bucket := uniqueName(t, "byob-rotate")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	g := &gcsRotation{email: "rotating@p.iam.gserviceaccount.com", bearer: &bearerRecorder{}}
-	g.key1, g.pem1 = rsaKey(t)
-	g.key2, g.pem2 = rsaKey(t)
+	g.key1, g.pem1 = testsecret.RSAKey(t)
+	g.key2, g.pem2 = testsecret.RSAKey(t)
 	g.google = &googleFake{t: t, accounts: map[string]*rsa.PublicKey{"key1": &g.key1.PublicKey, "key2": &g.key2.PublicKey}}
 	rt := newRoutes(t, g.google.routes())
 	rt.pass = g.bearer
@@ -377,7 +378,7 @@ func newGCSRotation(t *testing.T) *gcsRotation {
 func TestSetCredentialsGCS(t *testing.T) {
 	ctx := t.Context()
 	g := newGCSRotation(t)
-	_, otherPEM := rsaKey(t)
+	_, otherPEM := testsecret.RSAKey(t)
 	for _, step := range []struct {
 		name    string
 		set     *address.Credentials
@@ -388,7 +389,7 @@ func TestSetCredentialsGCS(t *testing.T) {
 		{"opened with the first key", nil, nil, g.key1, "key1"},
 		{"rotated to the second key", &address.Credentials{AccessKey: g.email, Secret: g.pem2}, nil, g.key2, "key2"},
 		{"a key of another service account is refused", &address.Credentials{AccessKey: "other@p.iam.gserviceaccount.com", Secret: otherPEM}, provider.ErrRotation, g.key2, "key2"},
-		{"a key that is not RSA is refused", &address.Credentials{AccessKey: g.email, Secret: ecPEMKey(t)}, provider.ErrPrivateKey, g.key2, "key2"},
+		{"a key that is not RSA is refused", &address.Credentials{AccessKey: g.email, Secret: testsecret.ECKeyPEM(t)}, provider.ErrPrivateKey, g.key2, "key2"},
 		{"a secret that is no key is refused", &address.Credentials{AccessKey: g.email, Secret: "bm90LWEta2V5LWp1c3QtdGV4dC0wMTIz"}, provider.ErrPrivateKey, g.key2, "key2"},
 		{"rotated back to the first key", &address.Credentials{AccessKey: g.email, Secret: g.pem1}, nil, g.key1, "key1"},
 	} {
@@ -400,7 +401,7 @@ func TestSetCredentialsGCS(t *testing.T) {
 			case step.refused != nil && (!errors.Is(err, provider.ErrRotation) || !errors.Is(err, step.refused)):
 				t.Errorf("%s: SetCredentials = %v, want ErrRotation and %v", step.name, err, step.refused)
 			case step.refused != nil:
-				checkNoSecretWindows(t, step.name+": the refusal", err.Error(), pemBody(t, step.set.Secret)...)
+				testsecret.Check(t, step.name+": the refusal", err.Error(), testsecret.PEMBody(t, step.set.Secret)...)
 			}
 		}
 		s, err := g.h.GoogleSigner(ctx)
