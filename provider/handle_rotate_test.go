@@ -288,56 +288,72 @@ func TestSetCredentialsWhileInUse(t *testing.T) {
 		t.Run(target.name, func(t *testing.T) {
 			ctx := t.Context()
 			r := target.open(t)
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			errs := make(chan error, readers)
-			for range readers {
-				wg.Go(func() {
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						for _, err := range []error{r.read(ctx), r.native(ctx)} {
-							if err != nil && codeOrOK(err) != gcerrors.PermissionDenied {
-								errs <- err
-								return
-							}
-						}
-						_ = r.h.Address().String()
-						if r.h.S3() != nil {
-							if _, err := r.h.AWSCredentials(ctx); err != nil {
-								errs <- err
-								return
-							}
-						} else if _, err := r.h.AzureSigner(ctx); err != nil {
-							errs <- err
-							return
-						}
+			use := func() error {
+				for _, err := range []error{r.read(ctx), r.native(ctx)} {
+					if err != nil && codeOrOK(err) != gcerrors.PermissionDenied {
+						return err
 					}
-				})
+				}
+				_ = r.h.Address().String()
+				if r.h.S3() != nil {
+					_, err := r.h.AWSCredentials(ctx)
+					return err
+				}
+				_, err := r.h.AzureSigner(ctx)
+				return err
 			}
-			for i := range rotations {
-				c := r.right
-				if i%2 == 1 {
-					c = r.wrong
+			errs := whileInUse(readers, use, func() {
+				for i := range rotations {
+					c := r.right
+					if i%2 == 1 {
+						c = r.wrong
+					}
+					if err := r.h.SetCredentials(ctx, c); err != nil {
+						t.Errorf("rotation %d: %v", i, err)
+					}
+					if err := r.read(ctx); (err == nil) != (c == r.right) {
+						t.Errorf("rotation %d: read right after SetCredentials: %v", i, err)
+					}
 				}
-				if err := r.h.SetCredentials(ctx, c); err != nil {
-					t.Errorf("rotation %d: %v", i, err)
-				}
-				if err := r.read(ctx); (err == nil) != (c == r.right) {
-					t.Errorf("rotation %d: read right after SetCredentials: %v", i, err)
-				}
-			}
-			close(stop)
-			wg.Wait()
-			close(errs)
-			for err := range errs {
+			})
+			for _, err := range errs {
 				t.Errorf("a reader failed other than by a refused key: %v", err)
 			}
 		})
 	}
+}
+
+// whileInUse runs rotate while readers goroutines call use over and over,
+// and returns, once rotate has returned and every reader has stopped, the
+// error that stopped each reader that failed.
+func whileInUse(readers int, use func() error, rotate func()) []error {
+	stop := make(chan struct{})
+	errs := make(chan error, readers)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := use(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	rotate()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	var out []error
+	for err := range errs {
+		out = append(out, err)
+	}
+	return out
 }
 
 // gcsRotation is a handle on fake-gcs-server opened with a service
@@ -432,39 +448,25 @@ func TestSetCredentialsGCSWhileInUse(t *testing.T) {
 	const readers, rotations = 4, 20
 	ctx := t.Context()
 	g := newGCSRotation(t)
-	stop := make(chan struct{})
-	errs := make(chan error, readers)
-	var wg sync.WaitGroup
-	for range readers {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := readBack(g.h)(ctx); err != nil {
-					errs <- err
-					return
-				}
-				if s, err := g.h.GoogleSigner(ctx); err != nil || s.Key == nil {
-					errs <- fmt.Errorf("GoogleSigner: %v, %w", s, err)
-					return
-				}
-				_ = g.h.Address().String()
-			}
-		})
+	use := func() error {
+		if err := readBack(g.h)(ctx); err != nil {
+			return err
+		}
+		if s, err := g.h.GoogleSigner(ctx); err != nil || s.Key == nil {
+			return fmt.Errorf("GoogleSigner: %v, %w", s, err)
+		}
+		_ = g.h.Address().String()
+		return nil
 	}
 	pems := []string{g.pem2, g.pem1}
-	for i := range rotations {
-		if err := g.h.SetCredentials(ctx, address.Credentials{AccessKey: g.email, Secret: pems[i%2]}); err != nil {
-			t.Errorf("rotation %d: %v", i, err)
+	errs := whileInUse(readers, use, func() {
+		for i := range rotations {
+			if err := g.h.SetCredentials(ctx, address.Credentials{AccessKey: g.email, Secret: pems[i%2]}); err != nil {
+				t.Errorf("rotation %d: %v", i, err)
+			}
 		}
-	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	})
+	for _, err := range errs {
 		t.Errorf("a reader failed: %v", err)
 	}
 	// The last rotation (the twentieth) was to the first key.
