@@ -1,11 +1,7 @@
 package address_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,17 +23,7 @@ var (
 // pemKey returns a freshly generated PKCS#8 PEM RSA private key, the shape
 // of a service account's private_key.
 func pemKey(t testing.TB) string {
-	keyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			t.Fatal(err)
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		testPEM = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	})
+	keyOnce.Do(func() { _, testPEM = testsecret.RSAKey(t) })
 	return testPEM
 }
 

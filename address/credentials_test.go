@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // Credentials print redacted under every verb, as a value, a pointer and a
@@ -40,7 +41,7 @@ func TestCredentialsPrintRedacted(t *testing.T) {
 	}
 	for name, out := range outputs {
 		for _, key := range []string{c.AccessKey, c.Secret} {
-			if w := window(key, out); w != "" {
+			if w := testsecret.Find(out, key); w != "" {
 				t.Errorf("%s output holds %q: %s", name, w, out)
 			}
 		}
@@ -54,16 +55,6 @@ func TestCredentialsPrintRedacted(t *testing.T) {
 }
 
 var pemArmour = strings.NewReplacer("-----BEGIN PRIVATE KEY-----", "", "-----END PRIVATE KEY-----", "", `\n`, "\n")
-
-// window returns the first 8-byte window of secret found in out, or "".
-func window(secret, out string) string {
-	for i := 0; i+8 <= len(secret); i++ {
-		if strings.Contains(out, secret[i:i+8]) {
-			return secret[i : i+8]
-		}
-	}
-	return ""
-}
 
 // A location and its keys come apart and back together unchanged, and the
 // location alone still parses to itself.
@@ -156,7 +147,7 @@ func TestValidateCredentials(t *testing.T) {
 				keys = append(keys, tt.c.AccessKey)
 			}
 			for _, key := range keys {
-				if w := window(key, err.Error()); w != "" {
+				if w := testsecret.Find(err.Error(), key); w != "" {
 					t.Errorf("error quotes %q: %v", w, err)
 				}
 			}

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // FuzzNoSecretInOutput builds addresses from fuzzed parts (scheme, access
@@ -137,17 +138,17 @@ func checkNoWindow(t *testing.T, outputs map[string]string, keys []string, ignor
 	seen := map[string]string{} // window -> name of an output holding it
 	for name, out := range outputs {
 		low := strings.ToLower(out)
-		for i := 0; i+8 <= len(low); i++ {
-			seen[low[i:i+8]] = name
+		for i := 0; i+testsecret.WindowLen <= len(low); i++ {
+			seen[low[i:i+testsecret.WindowLen]] = name
 		}
 	}
-	for _, k := range keys {
-		k = strings.ToLower(k)
-		for i := 0; i+8 <= len(k); i++ {
-			w := k[i : i+8]
-			if name, ok := seen[w]; ok && !strings.Contains(ignore, w) {
-				t.Fatalf("%s shows %q of a key:\n%s", name, w, outputs[name])
-			}
+	lowKeys := make([]string, len(keys))
+	for i, k := range keys {
+		lowKeys[i] = strings.ToLower(k)
+	}
+	for _, w := range testsecret.Windows(lowKeys...) {
+		if name, ok := seen[w]; ok && !strings.Contains(ignore, w) {
+			t.Fatalf("%s shows %q of a key:\n%s", name, w, outputs[name])
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // FuzzParse checks, for any input: Parse never panics; whatever parses
@@ -80,7 +81,7 @@ func checkError(t *testing.T, input string, err error) {
 	// Rotating the secret's letters and digits keeps its shape, so a message
 	// that merely shares wording with it ("us-east-1") stays the same, while
 	// one that quotes it changes along with it.
-	rotated := input[:start] + rot(secret) + input[at:]
+	rotated := input[:start] + testsecret.Rot(secret) + input[at:]
 	_, err2 := address.Parse(rotated)
 	if err2 == nil {
 		return
@@ -89,24 +90,8 @@ func checkError(t *testing.T, input string, err error) {
 	const window = 6
 	for j := 0; j+window <= len(secret); j++ {
 		part := secret[j : j+window]
-		if strings.Contains(msg, part) && strings.Contains(msg2, rot(part)) {
+		if strings.Contains(msg, part) && strings.Contains(msg2, testsecret.Rot(part)) {
 			t.Fatalf("error quotes part of the secret: %q in %q", part, msg)
 		}
 	}
-}
-
-// rot rotates letters by 13 and digits by 5, leaving every other byte.
-func rot(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		switch {
-		case 'a' <= c && c <= 'z':
-			b[i] = 'a' + (c-'a'+13)%26
-		case 'A' <= c && c <= 'Z':
-			b[i] = 'A' + (c-'A'+13)%26
-		case '0' <= c && c <= '9':
-			b[i] = '0' + (c-'0'+5)%10
-		}
-	}
-	return string(b)
 }

@@ -1,14 +1,8 @@
 package address_test
 
 import (
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"net/url"
@@ -16,35 +10,23 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // Defect 7 (issue #7): a service account key is always RSA. A PKCS#8 key of
 // another type parsed, passed Open, and failed at first use as code Unknown;
 // Parse now refuses it, naming the field and the fix.
 func TestParseGCSKeyNotRSA(t *testing.T) {
-	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, ed, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tests := []struct {
-		name string
-		key  crypto.PrivateKey
+		name    string
+		pemText string
 	}{
-		{"PKCS#8 EC P-256", ec},
-		{"PKCS#8 Ed25519", ed},
+		{"PKCS#8 EC P-256", testsecret.ECKeyPEM(t)},
+		{"PKCS#8 Ed25519", testsecret.Ed25519KeyPEM(t)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			der, err := x509.MarshalPKCS8PrivateKey(tt.key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			pemText := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-			a, err := address.Parse("gs://sa%40p.iam.gserviceaccount.com:" + url.QueryEscape(pemText) + "@bkt")
+			a, err := address.Parse("gs://sa%40p.iam.gserviceaccount.com:" + url.QueryEscape(tt.pemText) + "@bkt")
 			if err == nil {
 				t.Fatalf("Parse accepted a non-RSA key: %v", a)
 			}
@@ -55,11 +37,10 @@ func TestParseGCSKeyNotRSA(t *testing.T) {
 			if !strings.Contains(e.Problem, "not an RSA key") || !strings.Contains(e.Fix, "private_key") {
 				t.Errorf("error does not say what is wrong and what to paste: %v", err)
 			}
-			body := base64.StdEncoding.EncodeToString(der)
-			for i := 0; i+8 <= len(body); i++ {
-				if strings.Contains(err.Error(), body[i:i+8]) {
-					t.Fatalf("error quotes the key: %v", err)
-				}
+			// The key's DER in base64, as one line: the PEM body unwrapped.
+			body := strings.Join(testsecret.PEMBody(t, tt.pemText), "")
+			if testsecret.Find(err.Error(), body) != "" {
+				t.Fatalf("error quotes the key: %v", err)
 			}
 		})
 	}

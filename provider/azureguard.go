@@ -63,35 +63,25 @@ func uploadOptions(contentType string, opts *driver.WriterOptions, opened func()
 	if ct == "" {
 		ct = "application/octet-stream" // replaced by "" in BeforeWrite
 	}
-	return &blob.WriterOptions{
-		BufferSize:                  opts.BufferSize,
-		MaxConcurrency:              opts.MaxConcurrency,
-		CacheControl:                opts.CacheControl,
-		ContentDisposition:          opts.ContentDisposition,
-		ContentEncoding:             opts.ContentEncoding,
-		ContentLanguage:             opts.ContentLanguage,
-		ContentType:                 ct,
-		DisableContentTypeDetection: true,
-		Metadata:                    opts.Metadata,
-		IfNotExist:                  opts.IfNotExist,
-		BeforeWrite: func(as func(any) bool) error {
-			var uo *azblob.UploadStreamOptions
-			if as(&uo) {
-				if uo.HTTPHeaders == nil {
-					uo.HTTPHeaders = &azblobblob.HTTPHeaders{}
-				}
-				uo.HTTPHeaders.BlobContentType = &contentType
-				uo.HTTPHeaders.BlobContentMD5 = opts.ContentMD5
+	wo := writerOptions(ct, opts)
+	wo.BeforeWrite = func(as func(any) bool) error {
+		var uo *azblob.UploadStreamOptions
+		if as(&uo) {
+			if uo.HTTPHeaders == nil {
+				uo.HTTPHeaders = &azblobblob.HTTPHeaders{}
 			}
-			if opts.BeforeWrite != nil {
-				if err := opts.BeforeWrite(as); err != nil {
-					return &hookError{err: err}
-				}
+			uo.HTTPHeaders.BlobContentType = &contentType
+			uo.HTTPHeaders.BlobContentMD5 = opts.ContentMD5
+		}
+		if opts.BeforeWrite != nil {
+			if err := opts.BeforeWrite(as); err != nil {
+				return &hookError{err: err}
 			}
-			opened()
-			return nil
-		},
+		}
+		opened()
+		return nil
 	}
+	return wo
 }
 
 // guardWriter is the driver.Writer of newUploadWriter: Write feeds the pipe

@@ -23,6 +23,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/aws/smithy-go"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -218,13 +219,8 @@ func echoTargets(t *testing.T) []echoTarget {
 	const shortKey, shortSecret = "Qz7Kp", "short/secret+with=signs/0123456789"
 	const cwKey, cwSecret = "CWECHOACCESSKEY0001", "cw/Secret+Key=Value/abcdefghij0123456"
 	azKey := base64.StdEncoding.EncodeToString([]byte("an Azure account key of sixty-four bytes, long enough to be real"))
-	pemKey := testPEMKey(t)
-	var pemLines []string
-	for _, l := range strings.Split(pemKey, "\n") {
-		if l != "" && !strings.HasPrefix(l, "-----") {
-			pemLines = append(pemLines, l)
-		}
-	}
+	_, pemKey := testsecret.RSAKey(t)
+	pemLines := testsecret.PEMBody(t, pemKey)
 	s3Native := func(b *blob.Bucket, err error) bool {
 		var ae smithy.APIError
 		return b.ErrorAs(err, &ae)
@@ -401,7 +397,7 @@ func runEcho(t *testing.T, target echoTarget, echo *echoServer, want gcerrors.Er
 		t.Fatal("no operation failed")
 	}
 
-	windows := secretWindows(append(target.secrets, echo.seen()...))
+	windows := echoSecrets(append(target.secrets, echo.seen()...))
 	auths := echo.authorizations()
 	if len(echo.seen()) == 0 {
 		t.Fatal("the server saw no credential: the test would prove nothing")
@@ -428,7 +424,7 @@ func runEcho(t *testing.T, target echoTarget, echo *echoServer, want gcerrors.Er
 		nativeSeen = nativeSeen || target.native(b, f.err)
 	forms:
 		for _, text := range errorForms(f.err) {
-			if leak := findWindow(text, windows); leak != "" {
+			if leak := windows.Find(text); leak != "" {
 				t.Errorf("%s: a secret's bytes %q appear in its error output:\n%s", f.op.name, leak, text)
 				break
 			}
@@ -466,62 +462,19 @@ func errorForms(err error) []string {
 	if j, jerr := json.Marshal(err); jerr == nil {
 		forms = append(forms, string(j))
 	}
-	walkChain(err, func(e error) {
+	for _, e := range testsecret.Chain(err) {
 		forms = append(forms, e.Error(), fmt.Sprintf("%+v", e), fmt.Sprintf("%#v", e))
-	})
+	}
 	return forms
 }
 
-// walkChain calls f on err and every error in its chain, following both
-// Unwrap() error and Unwrap() []error.
-func walkChain(err error, f func(error)) {
-	if err == nil {
-		return
-	}
-	f(err)
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		walkChain(u.Unwrap(), f)
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			walkChain(e, f)
-		}
-	}
-}
-
-// secretWindows is every 8-byte window of the secrets, and each secret
-// shorter than 8 bytes whole.
-func secretWindows(secrets []string) map[string]bool {
-	w := map[string]bool{}
-	for _, s := range secrets {
-		if len(s) < 8 {
-			if s != "" {
-				w[s] = true
-			}
-			continue
-		}
-		for i := 0; i+8 <= len(s); i++ {
-			w[s[i:i+8]] = true
-		}
-	}
-	return w
-}
-
-// findWindow returns the first substring of text that is in windows, ""
-// if none is.
-func findWindow(text string, windows map[string]bool) string {
-	lengths := map[int]bool{}
-	for w := range windows {
-		lengths[len(w)] = true
-	}
-	for n := range lengths {
-		for i := 0; i+n <= len(text); i++ {
-			if windows[text[i:i+n]] {
-				return text[i : i+n]
-			}
-		}
-	}
-	return ""
+// echoSecrets is every 8-byte window of the secrets, and each secret
+// shorter than 8 bytes whole: the five-character access key of one
+// target is a key too.
+func echoSecrets(secrets []string) *testsecret.Set {
+	s := testsecret.NewSet(secrets...)
+	s.AddShort(secrets...)
+	return s
 }
 
 // TestEchoAfterRotation: once a handle's keys are replaced, the errors of
@@ -548,9 +501,9 @@ func TestEchoAfterRotation(t *testing.T) {
 	if !strings.Contains(strings.Join(echo.seen(), " "), next.AccessKey) {
 		t.Fatal("the request was not signed with the new key: the test would prove nothing")
 	}
-	windows := secretWindows(append(echo.seen(), next.AccessKey, next.Secret, old.AccessKey, old.Secret))
+	windows := echoSecrets(append(echo.seen(), next.AccessKey, next.Secret, old.AccessKey, old.Secret))
 	for _, text := range errorForms(err) {
-		if leak := findWindow(text, windows); leak != "" {
+		if leak := windows.Find(text); leak != "" {
 			t.Fatalf("a key's bytes %q appear in the error after rotation:\n%s", leak, text)
 		}
 	}

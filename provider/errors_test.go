@@ -16,6 +16,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"gocloud.dev/blob/memblob"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
@@ -311,17 +312,9 @@ func TestWrapErrorKeepsSentinelsNotCauses(t *testing.T) {
 // chainTexts is the text of err and of every error in its chain, following
 // both Unwrap() error and Unwrap() []error.
 func chainTexts(err error) []string {
-	if err == nil {
-		return nil
-	}
-	texts := []string{err.Error()}
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		texts = append(texts, chainTexts(u.Unwrap())...)
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			texts = append(texts, chainTexts(e)...)
-		}
+	var texts []string
+	for _, e := range testsecret.Chain(err) {
+		texts = append(texts, e.Error())
 	}
 	return texts
 }

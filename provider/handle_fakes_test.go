@@ -3,7 +3,6 @@ package provider_test
 import (
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 
@@ -95,25 +94,3 @@ func (r *routes) checkAllRouted() {
 type unroutedError struct{ host string }
 
 func (e *unroutedError) Error() string { return "test transport: no route to " + e.host }
-
-// windowLen is the length of the pieces of a secret that must not appear in
-// any output: an attacker who sees 8 bytes of a key has learnt too much.
-const windowLen = 8
-
-// checkNoSecretWindows fails the test if text contains any windowLen-byte
-// window of any of the secrets. It names the output and the secret's
-// index, never the secret.
-func checkNoSecretWindows(t *testing.T, output, text string, secrets ...string) {
-	t.Helper()
-	for n, s := range secrets {
-		if len(s) < windowLen {
-			t.Fatalf("secret #%d is shorter than %d bytes: the check would prove nothing", n, windowLen)
-		}
-		for i := 0; i+windowLen <= len(s); i++ {
-			if strings.Contains(text, s[i:i+windowLen]) {
-				t.Errorf("%s contains bytes %d..%d of secret #%d", output, i, i+windowLen, n)
-				break
-			}
-		}
-	}
-}

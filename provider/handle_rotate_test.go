@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 	"gocloud.dev/gcerrors"
@@ -251,7 +252,7 @@ func TestSetCredentialsRefused(t *testing.T) {
 			if !errors.Is(err, provider.ErrRotation) || provider.Code(err) != gcerrors.InvalidArgument {
 				t.Fatalf("SetCredentials = %v, want an InvalidArgument error wrapping ErrRotation", err)
 			}
-			checkNoSecretWindows(t, "the refusal", err.Error(), refusedSecret, testAzureKey)
+			testsecret.Check(t, "the refusal", err.Error(), refusedSecret, testAzureKey)
 			if after := h.Address(); after.Credentials() != before.Credentials() {
 				t.Errorf("a refused rotation changed Address()'s credentials")
 			}
@@ -287,56 +288,72 @@ func TestSetCredentialsWhileInUse(t *testing.T) {
 		t.Run(target.name, func(t *testing.T) {
 			ctx := t.Context()
 			r := target.open(t)
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			errs := make(chan error, readers)
-			for range readers {
-				wg.Go(func() {
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						for _, err := range []error{r.read(ctx), r.native(ctx)} {
-							if err != nil && codeOrOK(err) != gcerrors.PermissionDenied {
-								errs <- err
-								return
-							}
-						}
-						_ = r.h.Address().String()
-						if r.h.S3() != nil {
-							if _, err := r.h.AWSCredentials(ctx); err != nil {
-								errs <- err
-								return
-							}
-						} else if _, err := r.h.AzureSigner(ctx); err != nil {
-							errs <- err
-							return
-						}
+			use := func() error {
+				for _, err := range []error{r.read(ctx), r.native(ctx)} {
+					if err != nil && codeOrOK(err) != gcerrors.PermissionDenied {
+						return err
 					}
-				})
+				}
+				_ = r.h.Address().String()
+				if r.h.S3() != nil {
+					_, err := r.h.AWSCredentials(ctx)
+					return err
+				}
+				_, err := r.h.AzureSigner(ctx)
+				return err
 			}
-			for i := range rotations {
-				c := r.right
-				if i%2 == 1 {
-					c = r.wrong
+			errs := whileInUse(readers, use, func() {
+				for i := range rotations {
+					c := r.right
+					if i%2 == 1 {
+						c = r.wrong
+					}
+					if err := r.h.SetCredentials(ctx, c); err != nil {
+						t.Errorf("rotation %d: %v", i, err)
+					}
+					if err := r.read(ctx); (err == nil) != (c == r.right) {
+						t.Errorf("rotation %d: read right after SetCredentials: %v", i, err)
+					}
 				}
-				if err := r.h.SetCredentials(ctx, c); err != nil {
-					t.Errorf("rotation %d: %v", i, err)
-				}
-				if err := r.read(ctx); (err == nil) != (c == r.right) {
-					t.Errorf("rotation %d: read right after SetCredentials: %v", i, err)
-				}
-			}
-			close(stop)
-			wg.Wait()
-			close(errs)
-			for err := range errs {
+			})
+			for _, err := range errs {
 				t.Errorf("a reader failed other than by a refused key: %v", err)
 			}
 		})
 	}
+}
+
+// whileInUse runs rotate while readers goroutines call use over and over,
+// and returns, once rotate has returned and every reader has stopped, the
+// error that stopped each reader that failed.
+func whileInUse(readers int, use func() error, rotate func()) []error {
+	stop := make(chan struct{})
+	errs := make(chan error, readers)
+	var wg sync.WaitGroup
+	for range readers {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := use(); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	rotate()
+	close(stop)
+	wg.Wait()
+	close(errs)
+	var out []error
+	for err := range errs {
+		out = append(out, err)
+	}
+	return out
 }
 
 // gcsRotation is a handle on fake-gcs-server opened with a service
@@ -357,8 +374,8 @@ func newGCSRotation(t *testing.T) *gcsRotation {
 	bucket := uniqueName(t, "byob-rotate")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	g := &gcsRotation{email: "rotating@p.iam.gserviceaccount.com", bearer: &bearerRecorder{}}
-	g.key1, g.pem1 = rsaKey(t)
-	g.key2, g.pem2 = rsaKey(t)
+	g.key1, g.pem1 = testsecret.RSAKey(t)
+	g.key2, g.pem2 = testsecret.RSAKey(t)
 	g.google = &googleFake{t: t, accounts: map[string]*rsa.PublicKey{"key1": &g.key1.PublicKey, "key2": &g.key2.PublicKey}}
 	rt := newRoutes(t, g.google.routes())
 	rt.pass = g.bearer
@@ -377,7 +394,7 @@ func newGCSRotation(t *testing.T) *gcsRotation {
 func TestSetCredentialsGCS(t *testing.T) {
 	ctx := t.Context()
 	g := newGCSRotation(t)
-	_, otherPEM := rsaKey(t)
+	_, otherPEM := testsecret.RSAKey(t)
 	for _, step := range []struct {
 		name    string
 		set     *address.Credentials
@@ -388,7 +405,7 @@ func TestSetCredentialsGCS(t *testing.T) {
 		{"opened with the first key", nil, nil, g.key1, "key1"},
 		{"rotated to the second key", &address.Credentials{AccessKey: g.email, Secret: g.pem2}, nil, g.key2, "key2"},
 		{"a key of another service account is refused", &address.Credentials{AccessKey: "other@p.iam.gserviceaccount.com", Secret: otherPEM}, provider.ErrRotation, g.key2, "key2"},
-		{"a key that is not RSA is refused", &address.Credentials{AccessKey: g.email, Secret: ecPEMKey(t)}, provider.ErrPrivateKey, g.key2, "key2"},
+		{"a key that is not RSA is refused", &address.Credentials{AccessKey: g.email, Secret: testsecret.ECKeyPEM(t)}, provider.ErrPrivateKey, g.key2, "key2"},
 		{"a secret that is no key is refused", &address.Credentials{AccessKey: g.email, Secret: "bm90LWEta2V5LWp1c3QtdGV4dC0wMTIz"}, provider.ErrPrivateKey, g.key2, "key2"},
 		{"rotated back to the first key", &address.Credentials{AccessKey: g.email, Secret: g.pem1}, nil, g.key1, "key1"},
 	} {
@@ -400,7 +417,7 @@ func TestSetCredentialsGCS(t *testing.T) {
 			case step.refused != nil && (!errors.Is(err, provider.ErrRotation) || !errors.Is(err, step.refused)):
 				t.Errorf("%s: SetCredentials = %v, want ErrRotation and %v", step.name, err, step.refused)
 			case step.refused != nil:
-				checkNoSecretWindows(t, step.name+": the refusal", err.Error(), pemBody(t, step.set.Secret)...)
+				testsecret.Check(t, step.name+": the refusal", err.Error(), testsecret.PEMBody(t, step.set.Secret)...)
 			}
 		}
 		s, err := g.h.GoogleSigner(ctx)
@@ -431,39 +448,25 @@ func TestSetCredentialsGCSWhileInUse(t *testing.T) {
 	const readers, rotations = 4, 20
 	ctx := t.Context()
 	g := newGCSRotation(t)
-	stop := make(chan struct{})
-	errs := make(chan error, readers)
-	var wg sync.WaitGroup
-	for range readers {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if err := readBack(g.h)(ctx); err != nil {
-					errs <- err
-					return
-				}
-				if s, err := g.h.GoogleSigner(ctx); err != nil || s.Key == nil {
-					errs <- fmt.Errorf("GoogleSigner: %v, %w", s, err)
-					return
-				}
-				_ = g.h.Address().String()
-			}
-		})
+	use := func() error {
+		if err := readBack(g.h)(ctx); err != nil {
+			return err
+		}
+		if s, err := g.h.GoogleSigner(ctx); err != nil || s.Key == nil {
+			return fmt.Errorf("GoogleSigner: %v, %w", s, err)
+		}
+		_ = g.h.Address().String()
+		return nil
 	}
 	pems := []string{g.pem2, g.pem1}
-	for i := range rotations {
-		if err := g.h.SetCredentials(ctx, address.Credentials{AccessKey: g.email, Secret: pems[i%2]}); err != nil {
-			t.Errorf("rotation %d: %v", i, err)
+	errs := whileInUse(readers, use, func() {
+		for i := range rotations {
+			if err := g.h.SetCredentials(ctx, address.Credentials{AccessKey: g.email, Secret: pems[i%2]}); err != nil {
+				t.Errorf("rotation %d: %v", i, err)
+			}
 		}
-	}
-	close(stop)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	})
+	for _, err := range errs {
 		t.Errorf("a reader failed: %v", err)
 	}
 	// The last rotation (the twentieth) was to the first key.

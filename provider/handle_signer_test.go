@@ -19,6 +19,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
 )
@@ -39,7 +40,7 @@ const (
 // creds describes).
 func newAmbientGoogle(t *testing.T, creds any) (*googleFake, *routes, *provider.Handle) {
 	t.Helper()
-	signKey, _ := rsaKey(t)
+	signKey, _ := testsecret.RSAKey(t)
 	f := &googleFake{t: t, clientID: gClientID, clientSecret: gClientSecret, refreshToken: gRefreshToken, userToken: gUserToken, signKey: signKey}
 	writeGoogleCredentials(t, creds)
 	rt := newRoutes(t, f.routes())
@@ -113,7 +114,7 @@ func TestGoogleSignerAmbient(t *testing.T) {
 		})
 	}
 	t.Run("service account key file: its key, without a request", func(t *testing.T) {
-		key, keyPEM := rsaKey(t)
+		key, keyPEM := testsecret.RSAKey(t)
 		_, rt, h := newAmbientGoogle(t, map[string]string{
 			"type": "service_account", "client_email": "file@p.iam.gserviceaccount.com", "private_key": keyPEM,
 			"token_uri": "https://oauth2.googleapis.com/token",
@@ -161,7 +162,7 @@ func TestGoogleSignerAmbientRefusals(t *testing.T) {
 			}
 			t.Logf("the refusal: %v", err) // checked below
 			for _, out := range []string{err.Error(), pe.Error()} {
-				checkNoSecretWindows(t, "the refusal", out, gUserToken, gRefreshToken, gClientSecret)
+				testsecret.Check(t, "the refusal", out, gUserToken, gRefreshToken, gClientSecret)
 			}
 			if !strings.Contains(err.Error(), account) {
 				t.Errorf("the refusal %q does not name the account", err)
@@ -185,12 +186,12 @@ func TestGCSTokenRefusalsQuoteNothing(t *testing.T) {
 		loc := h.Location()
 		wrapped := provider.WrapError(&loc, "read", err)
 		for _, out := range []string{err.Error(), wrapped.Error()} {
-			checkNoSecretWindows(t, "the error", out, gRefreshToken, gClientSecret)
+			testsecret.Check(t, "the error", out, gRefreshToken, gClientSecret)
 		}
 		rt.checkAllRouted()
 	})
 	t.Run("a service account key the endpoint does not know", func(t *testing.T) {
-		_, keyPEM := rsaKey(t)
+		_, keyPEM := testsecret.RSAKey(t)
 		f := &googleFake{t: t}
 		rt := newRoutes(t, f.routes())
 		a := &address.Address{Provider: address.GCS, Bucket: "bkt", TLS: true, AccessKey: "sa@p.iam.gserviceaccount.com", Secret: keyPEM}
@@ -209,7 +210,7 @@ func TestGCSTokenRefusalsQuoteNothing(t *testing.T) {
 		sig := assertion[strings.LastIndex(assertion, ".")+1:]
 		wrapped := provider.WrapError(a, "read", err)
 		for _, out := range []string{err.Error(), wrapped.Error()} {
-			checkNoSecretWindows(t, "the error", out, append(pemBody(t, keyPEM), sig)...)
+			testsecret.Check(t, "the error", out, append(testsecret.PEMBody(t, keyPEM), sig)...)
 		}
 		rt.checkAllRouted()
 	})
@@ -441,7 +442,7 @@ func TestAzureSignerRefusals(t *testing.T) {
 				loc := h.Location()
 				out := provider.WrapError(&loc, "read", e).Error()
 				t.Logf("%s: %s", what, out) // checked below
-				checkNoSecretWindows(t, what, out, f.secret, f.token)
+				testsecret.Check(t, what, out, f.secret, f.token)
 			}
 			rt.checkAllRouted()
 		})

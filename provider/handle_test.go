@@ -2,13 +2,8 @@ package provider_test
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +17,7 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob/memblob"
 	"gocloud.dev/gcerrors"
@@ -63,7 +59,7 @@ func authorizedUser(refreshToken string) map[string]string {
 // TestHandleAccessors specifies what Open resolves and keeps, per provider,
 // and that it does so without a single request.
 func TestHandleAccessors(t *testing.T) {
-	gsKey := testPEMKey(t)
+	_, gsKey := testsecret.RSAKey(t)
 	dir := t.TempDir()
 	mem := uniqueName(t, "handle")
 	type clients struct{ s3, gcs, az bool }
@@ -342,22 +338,6 @@ func TestNewHandleOverACallersBucket(t *testing.T) {
 	}
 }
 
-// pemBody returns the base64 lines of a PEM block: the parts of a key that
-// must not leak (the armour is no secret).
-func pemBody(t *testing.T, s string) []string {
-	t.Helper()
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if l != "" && !strings.HasPrefix(l, "-----") {
-			out = append(out, l)
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("no PEM body")
-	}
-	return out
-}
-
 // printedForms is everything a value may be turned into by fmt, log/slog
 // and encoding/json, labelled.
 func printedForms(t *testing.T, v any) map[string]string {
@@ -386,7 +366,7 @@ func printedForms(t *testing.T, v any) map[string]string {
 func checkPrintsNoSecret(t *testing.T, what string, v any, secrets ...string) {
 	t.Helper()
 	for form, text := range printedForms(t, v) {
-		checkNoSecretWindows(t, what+" under "+form, text, secrets...)
+		testsecret.Check(t, what+" under "+form, text, secrets...)
 	}
 }
 
@@ -407,9 +387,9 @@ func TestHandlePrintsNoSecret(t *testing.T) {
 		checkPrintsNoSecret(t, "Address() after rotation", h.Address(), newKey, newSecret)
 	})
 	t.Run("gcs", func(t *testing.T) {
-		key := testPEMKey(t)
+		_, key := testsecret.RSAKey(t)
 		h := openHandle(t, &address.Address{Provider: address.GCS, Bucket: "bkt", TLS: true, AccessKey: "sa@p.iam.gserviceaccount.com", Secret: key})
-		secrets := pemBody(t, key)
+		secrets := testsecret.PEMBody(t, key)
 		checkPrintsNoSecret(t, "*Handle", h, secrets...)
 		checkPrintsNoSecret(t, "Address()", h.Address(), secrets...)
 		s, err := h.GoogleSigner(ctx)
@@ -445,19 +425,4 @@ func primes(k *rsa.PrivateKey) []interface{ Text(int) string } {
 		out = append(out, p)
 	}
 	return out
-}
-
-// ecPEMKey returns an EC private key in PEM: a well-formed key that is not
-// the RSA key a service account has.
-func ecPEMKey(t *testing.T) string {
-	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }

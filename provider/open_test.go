@@ -1,11 +1,7 @@
 package provider_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +16,7 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
@@ -186,7 +183,7 @@ func TestOpenDoesNoNetworkIO(t *testing.T) {
 		calls.Add(1)
 		return nil, errors.New("no network in this test")
 	})}
-	key := testPEMKey(t)
+	_, key := testsecret.RSAKey(t)
 	for _, tc := range []struct {
 		name string
 		a    *address.Address
@@ -210,21 +207,6 @@ func TestOpenDoesNoNetworkIO(t *testing.T) {
 			}
 		})
 	}
-}
-
-// testPEMKey returns a fresh RSA private key in PEM, as a service
-// account's key file holds it.
-func testPEMKey(t *testing.T) string {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
 // BenchmarkOpen compares opening a mem:// address with provider.Open, per
@@ -329,7 +311,8 @@ func TestOpenGCSRejectsABadPrivateKey(t *testing.T) {
 			}
 		})
 	}
-	good := &address.Address{Provider: address.GCS, Bucket: "bkt", TLS: true, AccessKey: "sa@p.iam.gserviceaccount.com", Secret: testPEMKey(t)}
+	_, goodKey := testsecret.RSAKey(t)
+	good := &address.Address{Provider: address.GCS, Bucket: "bkt", TLS: true, AccessKey: "sa@p.iam.gserviceaccount.com", Secret: goodKey}
 	b := mustOpen(t, good)
 	b.Close()
 }

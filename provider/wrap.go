@@ -164,25 +164,34 @@ func (w *wrapped) NewTypedWriter(ctx context.Context, key, contentType string, o
 	if w.uploadWrites {
 		return w.newUploadWriter(ctx, key, contentType, opts)
 	}
-	iw, err := w.inner.NewWriter(ctx, key, &blob.WriterOptions{
-		BufferSize:         opts.BufferSize,
-		MaxConcurrency:     opts.MaxConcurrency,
-		CacheControl:       opts.CacheControl,
-		ContentDisposition: opts.ContentDisposition,
-		ContentEncoding:    opts.ContentEncoding,
-		ContentLanguage:    opts.ContentLanguage,
-		// The outer layer has detected the type already, or was told not to.
-		ContentType:                 contentType,
-		DisableContentTypeDetection: true,
-		ContentMD5:                  opts.ContentMD5,
-		Metadata:                    opts.Metadata,
-		BeforeWrite:                 hook(opts.BeforeWrite),
-		IfNotExist:                  opts.IfNotExist,
-	})
+	wo := writerOptions(contentType, opts)
+	wo.ContentMD5 = opts.ContentMD5
+	wo.BeforeWrite = hook(opts.BeforeWrite)
+	iw, err := w.inner.NewWriter(ctx, key, wo)
 	if err != nil {
 		return nil, w.fail(OpWrite, err)
 	}
 	return &wrappedWriter{w: iw, b: w}, nil
+}
+
+// writerOptions passes the driver's writer options on to the inner bucket,
+// for both ways of writing (NewTypedWriter and the Azure guard's Upload):
+// each field as it is, but the content type, which the outer layer has
+// detected already or was told not to. ContentMD5 and BeforeWrite are left
+// to the caller, as the two ways pass them differently.
+func writerOptions(contentType string, opts *driver.WriterOptions) *blob.WriterOptions {
+	return &blob.WriterOptions{
+		BufferSize:                  opts.BufferSize,
+		MaxConcurrency:              opts.MaxConcurrency,
+		CacheControl:                opts.CacheControl,
+		ContentDisposition:          opts.ContentDisposition,
+		ContentEncoding:             opts.ContentEncoding,
+		ContentLanguage:             opts.ContentLanguage,
+		ContentType:                 contentType,
+		DisableContentTypeDetection: true,
+		Metadata:                    opts.Metadata,
+		IfNotExist:                  opts.IfNotExist,
+	}
 }
 
 // Copy implements driver.Bucket.

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -54,7 +55,7 @@ func TestUnknownAccessKeyIsPermissionDenied(t *testing.T) {
 // TestOpenedBucketAsReachesNativeClients: through the wrapper (and the
 // sub-path) As still reaches each driver's native client.
 func TestOpenedBucketAsReachesNativeClients(t *testing.T) {
-	key := testPEMKey(t)
+	_, key := testsecret.RSAKey(t)
 	for _, tc := range []struct {
 		name string
 		a    *address.Address

@@ -85,34 +85,19 @@ func (s *FileStore) Path() string { return s.path }
 
 // Create implements Store.
 func (s *FileStore) Create(ctx context.Context, rec Record, validate func([]Record) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	unlock, err := s.lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	recs, err := s.read()
-	if err != nil {
-		return err
-	}
-	if err := validate(recs); err != nil {
-		return err
-	}
-	for _, r := range recs {
-		if r.Team == rec.Team {
-			return existsError(rec.Team, "")
+	return s.update(ctx, func(recs []Record) ([]Record, error) {
+		if err := validate(recs); err != nil {
+			return nil, err
 		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	recs = append(recs, rec.clone())
-	sortRecords(recs)
-	return s.write(recs)
+		for _, r := range recs {
+			if r.Team == rec.Team {
+				return nil, existsError(rec.Team, "")
+			}
+		}
+		recs = append(recs, rec.clone())
+		sortRecords(recs)
+		return recs, nil
+	})
 }
 
 // Get implements Store.
@@ -142,6 +127,24 @@ func (s *FileStore) List(ctx context.Context) ([]Record, error) {
 
 // SetCredentials implements Store.
 func (s *FileStore) SetCredentials(ctx context.Context, team string, c address.Credentials, validate func(Record) error) error {
+	return s.update(ctx, func(recs []Record) ([]Record, error) {
+		i := slices.IndexFunc(recs, func(r Record) bool { return r.Team == team })
+		if i < 0 {
+			return nil, notFoundError(team)
+		}
+		if err := validate(recs[i].clone()); err != nil {
+			return nil, err
+		}
+		recs[i].Credentials = c
+		return recs, nil
+	})
+}
+
+// update is every read-modify-write of the file: under s.mu (this process)
+// and the flock (other processes), it reads the records, passes them to
+// change and writes back what change returns. An error from change, or a
+// context that ends before the write, leaves the file as it was.
+func (s *FileStore) update(ctx context.Context, change func([]Record) ([]Record, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -156,17 +159,12 @@ func (s *FileStore) SetCredentials(ctx context.Context, team string, c address.C
 	if err != nil {
 		return err
 	}
-	i := slices.IndexFunc(recs, func(r Record) bool { return r.Team == team })
-	if i < 0 {
-		return notFoundError(team)
-	}
-	if err := validate(recs[i].clone()); err != nil {
+	if recs, err = change(recs); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	recs[i].Credentials = c
 	return s.write(recs)
 }
 

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/scope"
 	"github.com/byobkit/byob/scope/storetest"
 )
@@ -167,6 +168,47 @@ func TestFileStoreNeverRewritesAFileItCannotRead(t *testing.T) {
 			}
 			if _, err := scope.OpenFileStore(path); !errors.Is(err, scope.ErrStore) {
 				t.Fatalf("OpenFileStore = %v, want ErrStore", err)
+			}
+		})
+	}
+}
+
+// TestFileStoreContextEndingDuringAChangeWritesNothing: a context that
+// ends while a change is validated ends the change before the file is
+// written, for every change the store makes.
+func TestFileStoreContextEndingDuringAChangeWritesNothing(t *testing.T) {
+	a := mustParse(t, secretTeamBucket)
+	cases := []struct {
+		name   string
+		change func(ctx context.Context, s *scope.FileStore, cancel func()) error
+	}{
+		{"Create", func(ctx context.Context, s *scope.FileStore, cancel func()) error {
+			return s.Create(ctx, scope.Record{Team: "kappa"}, func([]scope.Record) error { cancel(); return nil })
+		}},
+		{"SetCredentials", func(ctx context.Context, s *scope.FileStore, cancel func()) error {
+			c := address.Credentials{AccessKey: "AKIANEWFILESTORE", Secret: "new/secret+key"}
+			return s.SetCredentials(ctx, "omega", c, func(scope.Record) error { cancel(); return nil })
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "teams.json")
+			s := openFileStore(t, path)
+			omega := scope.Record{Team: "omega", Storage: a.WithoutCredentials(), Credentials: a.Credentials()}
+			if err := s.Create(context.Background(), omega, func([]scope.Record) error { return nil }); err != nil {
+				t.Fatalf("Create: %v", err)
+			}
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if err := c.change(ctx, s, cancel); !errors.Is(err, context.Canceled) {
+				t.Fatalf("%s = %v, want context.Canceled", c.name, err)
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+				t.Fatalf("%s wrote the file after its context ended", c.name)
 			}
 		})
 	}

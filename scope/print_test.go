@@ -3,11 +3,7 @@ package scope_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -21,11 +17,11 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider/preflight"
 	"github.com/byobkit/byob/scope"
 )
@@ -72,7 +68,7 @@ func TestEveryTypePrintsRedacted(t *testing.T) {
 				form = "pointer"
 			}
 			for printer, out := range printings(v) {
-				if w, ok := leaks(out, secrets); ok {
+				if w := secrets.Find(out); w != "" {
 					t.Errorf("%s (%s) leaks under %s: the output holds the secret window %q", pv.typ, form, printer, w)
 				}
 			}
@@ -104,36 +100,6 @@ func printings(v any) map[string]string {
 		out["Error()"] = e.Error()
 		for u := errors.Unwrap(e); u != nil; u = errors.Unwrap(u) {
 			out["Error() of the chain"] += u.Error()
-		}
-	}
-	return out
-}
-
-// leaks returns the first 8-byte window of a secret found in out.
-func leaks(out string, windows []string) (string, bool) {
-	for _, w := range windows {
-		if strings.Contains(out, w) {
-			return w, true
-		}
-	}
-	return "", false
-}
-
-// windowsOf returns every 8-byte window of each secret, in every spelling
-// it may be printed in: raw, URL-escaped, quoted (Go and JSON).
-func windowsOf(secrets ...string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range secrets {
-		js, _ := json.Marshal(s)
-		quoted := strconv.Quote(s)
-		for _, form := range []string{s, url.QueryEscape(s), url.PathEscape(s), quoted[1 : len(quoted)-1], string(js[1 : len(js)-1])} {
-			for i := 0; i+8 <= len(form); i++ {
-				if w := form[i : i+8]; !seen[w] {
-					seen[w] = true
-					out = append(out, w)
-				}
-			}
 		}
 	}
 	return out
@@ -172,23 +138,6 @@ func exportedTypes(t *testing.T) []string {
 	return names
 }
 
-// testGCSKey returns a PEM private key made for this test and its body
-// (the secret part).
-func testGCSKey(t *testing.T) (pemKey, body string) {
-	t.Helper()
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	lines := strings.Split(strings.TrimSpace(pemKey), "\n")
-	return pemKey, strings.Join(lines[1:len(lines)-1], "\n")
-}
-
 // echoServer answers every request with 403 and a body that copies the
 // request (headers, query and body), as XML, the way a misbehaving S3
 // server might.
@@ -205,12 +154,14 @@ func echoServer(t *testing.T) *httptest.Server {
 }
 
 // printFixture builds a value of every exported type, each holding keys
-// somewhere, and returns them with the secrets' windows.
-func printFixture(t *testing.T) ([]printedValue, []string) {
+// somewhere, and returns them with the secrets' windows, in every spelling
+// a printer may give them.
+func printFixture(t *testing.T) ([]printedValue, *testsecret.Set) {
 	ctx := context.Background()
-	gcsPEM, gcsBody := testGCSKey(t)
-	secrets := windowsOf(printInstanceKey, printInstanceSecret, printTeamKey, printTeamSecret, printRotatedKey, printRotatedSecret,
-		printAzureKey, printListKey, printListSecret, gcsBody)
+	_, gcsPEM := testsecret.RSAKey(t)
+	gcsBody := strings.Join(testsecret.PEMBody(t, gcsPEM), "\n") // the secret part
+	secrets := testsecret.NewSet(testsecret.Spellings(printInstanceKey, printInstanceSecret, printTeamKey, printTeamSecret, printRotatedKey, printRotatedSecret,
+		printAzureKey, printListKey, printListSecret, gcsBody)...)
 	withKeys := func(ak, sk, rest string) string {
 		return "s3://" + url.QueryEscape(ak) + ":" + url.QueryEscape(sk) + "@" + rest
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -160,7 +161,7 @@ func (failingStore) SetCredentials(context.Context, string, address.Credentials,
 // need no I/O have passed.
 func TestRotateCredentialsRefusals(t *testing.T) {
 	const gcsOld = "gs://sa%40proj.iam.gserviceaccount.com:"
-	gcsPEM, _ := testGCSKey(t)
+	_, gcsPEM := testsecret.RSAKey(t)
 	gcsKey := url.QueryEscape(gcsPEM)
 	checkFails := errors.New("HeadBucket: 403 SignatureDoesNotMatch")
 	cases := []struct {

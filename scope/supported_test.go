@@ -21,10 +21,7 @@ func TestSupportedStores(t *testing.T) {
 		gcs        = "gs://team-gcs/omega"
 		azure      = "az://acct/cont/omega"
 	)
-	cases := []struct {
-		name, list, bucket string
-		allowed            bool
-	}{
+	cases := []supportedCase{
 		{"an empty list restricts nothing", "", minio, true},
 		{"bare cw:// allows a CoreWeave bucket", "cw://", cwBucket, true},
 		{"bare cw:// allows s3:// to a CoreWeave endpoint", "cw://", cwOverS3, true},
@@ -48,26 +45,7 @@ func TestSupportedStores(t *testing.T) {
 		{"any entry of several may match", "gs://xyz, cw://\taz://acct/cont", azure, true},
 		{"no entry of several matches", "gs://xyz, cw://", minio, false},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, scope.Dedicated, "s3://ak:sk@minio.local:9000/instance-bkt?region=us-east-1", withSupported(t, c.list))
-			_, err := e.reg.CreateTeam(context.Background(), "omega", mustParse(t, c.bucket))
-			if c.allowed {
-				if err != nil {
-					t.Fatalf("CreateTeam: %v", err)
-				}
-				return
-			}
-			wantKind(t, err, scope.ErrNotSupportedStore)
-			noSecret(t, err.Error(), "ak:sk")
-			if got := e.teams(t); len(got) != 0 {
-				t.Fatalf("a refused create wrote %v", got)
-			}
-			if checks, _ := e.cloud.counts(); checks != 0 {
-				t.Fatalf("the bucket was checked before the supported-stores rule refused")
-			}
-		})
-	}
+	runSupportedCases(t, cases)
 }
 
 // TestSelfManagedTeamBucketsMustBeListed: the product requires a
@@ -165,10 +143,7 @@ func TestSupportedStoresOtherDeploymentsAndAnyStore(t *testing.T) {
 // service; the same bucket name on another server that speaks the
 // protocol is another bucket (issue #7 defect 9).
 func TestSupportedStoreEntryPinsTheService(t *testing.T) {
-	cases := []struct {
-		name, list, bucket string
-		allowed            bool
-	}{
+	cases := []supportedCase{
 		{"an AWS entry refuses its bucket name on an S3-compatible server", "s3://allowed",
 			"s3://ak:sk@minio.evil.example:9000/allowed/teams/a?region=us-east-1", false},
 		{"an AWS entry refuses its bucket name in another AWS partition", "s3://allowed",
@@ -194,6 +169,21 @@ func TestSupportedStoreEntryPinsTheService(t *testing.T) {
 		{"an S3-compatible entry refuses the same host over https", "s3://minio.local:80/bkt?region=us-east-1",
 			"s3://ak:sk@minio.local/bkt/omega?region=us-east-1&tls=true", false},
 	}
+	runSupportedCases(t, cases)
+}
+
+// supportedCase is a team bucket under a supported-stores list, and
+// whether a dedicated instance lets a team be created on it.
+type supportedCase struct {
+	name, list, bucket string
+	allowed            bool
+}
+
+// runSupportedCases creates team omega on each case's bucket: an allowed
+// one is created; a refused one fails with ErrNotSupportedStore, quotes no
+// key, writes nothing and is refused before the bucket is checked.
+func runSupportedCases(t *testing.T, cases []supportedCase) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, scope.Dedicated, "s3://ak:sk@minio.local:9000/instance-bkt?region=us-east-1", withSupported(t, c.list))
@@ -205,8 +195,12 @@ func TestSupportedStoreEntryPinsTheService(t *testing.T) {
 				return
 			}
 			wantKind(t, err, scope.ErrNotSupportedStore)
+			noSecret(t, err.Error(), "ak:sk")
 			if got := e.teams(t); len(got) != 0 {
 				t.Fatalf("a refused create wrote %v", got)
+			}
+			if checks, _ := e.cloud.counts(); checks != 0 {
+				t.Fatalf("the bucket was checked before the supported-stores rule refused")
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"github.com/byobkit/byob/provider/preflight"
 )
@@ -106,23 +107,6 @@ func buildFuzzLine(ak, sk string, tmpl, enc, cmd, layout, pos uint8, extra, file
 	return l
 }
 
-// rot rotates letters by 13 and digits by 5, leaving every other byte:
-// the shape of a key stays, its text changes.
-func rot(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		switch {
-		case 'a' <= c && c <= 'z':
-			b[i] = 'a' + (c-'a'+13)%26
-		case 'A' <= c && c <= 'Z':
-			b[i] = 'A' + (c-'A'+13)%26
-		case '0' <= c && c <= '9':
-			b[i] = '0' + (c-'0'+5)%10
-		}
-	}
-	return string(b)
-}
-
 // offlineTransport fails every request: the fuzzer must not reach the
 // network, whatever address it builds.
 type offlineTransport struct{}
@@ -175,24 +159,21 @@ func FuzzRun(f *testing.F) {
 		fuzzCLI(t, dir, &out, &errOut).run(l.args)
 		got := out.String() + "\x00" + errOut.String()
 
-		r := buildFuzzLine(rot(ak), rot(sk), tmpl, enc, cmd, layout, pos, extra, fileAddr)
+		r := buildFuzzLine(testsecret.Rot(ak), testsecret.Rot(sk), tmpl, enc, cmd, layout, pos, extra, fileAddr)
 		var rout, rerr strings.Builder
 		fuzzCLI(t, dir, &rout, &rerr).run(r.args)
 		rotated := rout.String() + "\x00" + rerr.String()
 		rotatedSecrets := strings.Join(r.secrets, "\x00")
 
-		for _, s := range l.secrets {
-			for i := 0; i+8 <= len(s); i++ {
-				w := s[i : i+8]
-				switch {
-				case !strings.Contains(got, w),
-					strings.Contains(l.nonSecret, w),
-					strings.Contains(fixed, w),
-					strings.Contains(rotated, w) && !strings.Contains(rotatedSecrets, w):
-					continue
-				}
-				t.Fatalf("output shows %q, part of a secret\nargs: %q\nstdout: %s\nstderr: %s", w, l.args, out.String(), errOut.String())
+		for _, w := range testsecret.Windows(l.secrets...) {
+			switch {
+			case !strings.Contains(got, w),
+				strings.Contains(l.nonSecret, w),
+				strings.Contains(fixed, w),
+				strings.Contains(rotated, w) && !strings.Contains(rotatedSecrets, w):
+				continue
 			}
+			t.Fatalf("output shows %q, part of a secret\nargs: %q\nstdout: %s\nstderr: %s", w, l.args, out.String(), errOut.String())
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider/preflight"
 )
 
@@ -29,21 +30,6 @@ var (
 	s3Bad  = "s3://" + testAccessKey + ":" + testSecretKey + "@minio.example.com:9000/bkt"
 	azAddr = "az://:" + url.PathEscape(testAzureKey) + "@byobacct/container"
 )
-
-// leakedWindow returns the first 8-byte window of a secret, as written or
-// percent-encoded, that occurs in out; "" when there is none.
-func leakedWindow(out string, secrets ...string) string {
-	for _, s := range secrets {
-		for _, form := range []string{s, url.PathEscape(s), url.QueryEscape(s)} {
-			for i := 0; i+8 <= len(form); i++ {
-				if w := form[i : i+8]; strings.Contains(out, w) {
-					return w
-				}
-			}
-		}
-	}
-	return ""
-}
 
 // Issue #7, defect 4: no message quotes an argument that may hold a
 // secret. Each case is one way a message quotes an argument; each exits
@@ -105,7 +91,8 @@ func TestArgumentsWithSecretsAreRedactedInMessages(t *testing.T) {
 			if code != 2 {
 				t.Errorf("exit %d, want 2", code)
 			}
-			if w := leakedWindow(out.String()+errOut.String(), testAccessKey, testSecretKey, testAzureKey); w != "" {
+			// A window of a key, as written, percent-encoded or quoted.
+			if w := testsecret.Find(out.String()+errOut.String(), testsecret.Spellings(testAccessKey, testSecretKey, testAzureKey)...); w != "" {
 				t.Errorf("output shows %q, part of a secret:\nstdout: %s\nstderr: %s", w, out.String(), errOut.String())
 			}
 			if got := strings.TrimSuffix(errOut.String(), "\n"); got != tt.stderr {

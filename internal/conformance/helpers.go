@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/byobkit/byob/internal/testsecret"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 )
@@ -119,7 +120,9 @@ func wantCode(t T, h *Harness, what string, err error, want gcerrors.ErrorCode) 
 func noSecrets(t T, h *Harness, what string, err error) {
 	t.Helper()
 	texts := []string{fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err)}
-	walk(err, func(e error) { texts = append(texts, e.Error()) })
+	for _, e := range testsecret.Chain(err) {
+		texts = append(texts, e.Error())
+	}
 	for _, s := range h.Secrets {
 		if s == "" {
 			continue
@@ -127,23 +130,6 @@ func noSecrets(t T, h *Harness, what string, err error) {
 		if slices.ContainsFunc(texts, func(x string) bool { return strings.Contains(x, s) }) {
 			t.Errorf("%s: the error text contains a secret", what)
 			return
-		}
-	}
-}
-
-// walk calls f on err and every error in its chain, following both
-// Unwrap() error and Unwrap() []error.
-func walk(err error, f func(error)) {
-	if err == nil {
-		return
-	}
-	f(err)
-	switch u := err.(type) {
-	case interface{ Unwrap() error }:
-		walk(u.Unwrap(), f)
-	case interface{ Unwrap() []error }:
-		for _, e := range u.Unwrap() {
-			walk(e, f)
 		}
 	}
 }

@@ -173,24 +173,31 @@ type checkSpec struct {
 // file.go.
 var checkTable = []checkSpec{
 	{name: CheckReadWrite, network: true, byProvider: allProviders(probeCheck)},
-	{name: CheckCORS, network: true, byProvider: map[address.Provider]checkFunc{
-		address.S3: s3CORS, address.CoreWeave: s3CORS, address.GCS: gcsCORS, address.Azure: azureCORS,
-	}, notApplicable: "browsers never reach this store"},
-	{name: CheckVersioning, network: true, byProvider: map[address.Provider]checkFunc{
-		address.S3: s3Versioning, address.CoreWeave: s3Versioning, address.GCS: gcsVersioning, address.Azure: azureSoftDelete,
-	}, notApplicable: "the store keeps no versions; garbage collection has no safety net here"},
-	{name: CheckEncryption, network: true, byProvider: map[address.Provider]checkFunc{
-		address.S3: s3Encryption, address.CoreWeave: s3Encryption, address.GCS: gcsEncryption, address.Azure: azureEncryption,
-	}, notApplicable: "the store has no bucket encryption settings"},
-	{name: CheckLifecycle, network: true, byProvider: map[address.Provider]checkFunc{
-		address.S3: s3Lifecycle, address.CoreWeave: s3Lifecycle, address.GCS: gcsLifecycle, address.Azure: azureLifecycle,
-	}, notApplicable: "the store has no lifecycle rules"},
-	{name: CheckRegion, network: true, byProvider: map[address.Provider]checkFunc{
-		address.S3: s3Region, address.CoreWeave: s3Region,
-	}, notApplicable: "the address carries no region"},
-	{name: CheckTransport, byProvider: map[address.Provider]checkFunc{
-		address.S3: transportCheck, address.CoreWeave: transportCheck, address.GCS: transportCheck, address.Azure: transportCheck,
-	}, notApplicable: "no network is involved"},
+	{name: CheckCORS, network: true, byProvider: byAPI(s3CORS, gcsCORS, azureCORS),
+		notApplicable: "browsers never reach this store"},
+	{name: CheckVersioning, network: true, byProvider: byAPI(s3Versioning, gcsVersioning, azureSoftDelete),
+		notApplicable: "the store keeps no versions; garbage collection has no safety net here"},
+	{name: CheckEncryption, network: true, byProvider: byAPI(s3Encryption, gcsEncryption, azureEncryption),
+		notApplicable: "the store has no bucket encryption settings"},
+	{name: CheckLifecycle, network: true, byProvider: byAPI(s3Lifecycle, gcsLifecycle, azureLifecycle),
+		notApplicable: "the store has no lifecycle rules"},
+	{name: CheckRegion, network: true, byProvider: byAPI(s3Region, nil, nil),
+		notApplicable: "the address carries no region"},
+	{name: CheckTransport, byProvider: byAPI(transportCheck, transportCheck, transportCheck),
+		notApplicable: "no network is involved"},
+}
+
+// byAPI maps each bucket store to the check for the API it speaks: S3 and
+// CoreWeave (which speaks S3) run s3, GCS and Azure their own. A nil check
+// leaves its stores out: the setting does not exist there.
+func byAPI(s3, gcs, azure checkFunc) map[address.Provider]checkFunc {
+	m := map[address.Provider]checkFunc{}
+	for p, f := range map[address.Provider]checkFunc{address.S3: s3, address.CoreWeave: s3, address.GCS: gcs, address.Azure: azure} {
+		if f != nil {
+			m[p] = f
+		}
+	}
+	return m
 }
 
 func allProviders(f checkFunc) map[address.Provider]checkFunc {

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/smithy-go"
 	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
 	"github.com/google/go-cmp/cmp"
 	"gocloud.dev/blob"
@@ -104,6 +108,42 @@ func TestCheckEmbeddedStores(t *testing.T) {
 	})
 	if len(left) > 0 {
 		t.Errorf("file bucket holds %v after the check", left)
+	}
+}
+
+// TestCheckRunsEachSettingWhereItExists: every bucket store runs the
+// settings checks of the API it speaks (CoreWeave those of S3), and only
+// the region check is not applicable, to GCS and Azure. The servers refuse
+// every request, so the checks find nothing; what matters is that none
+// that exists for the store is reported as not applicable.
+func TestCheckRunsEachSettingWhereItExists(t *testing.T) {
+	_, gcsKey := testsecret.RSAKey(t)
+	tests := []struct {
+		name, addr    string
+		notApplicable []string
+	}{
+		{"S3", "s3://ak:sk@minio.internal:9000/bkt?region=us-east-1", nil},
+		{"CoreWeave speaks S3", "cw://ak:sk@cwobject.com/bkt?region=US-EAST-04A&tls=true", nil},
+		{"GCS has no region", "gs://sa%40p.iam.gserviceaccount.com:" + url.QueryEscape(gcsKey) + "@bkt", []string{CheckRegion}},
+		{"Azure has no region", "az://:a2V5@acct/ctr?endpoint=http://azure.internal:10000", []string{CheckRegion}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hc := &http.Client{Transport: checkLeakyTransport{secret: "refused", status: http.StatusForbidden}}
+			r, err := Check(context.Background(), checkAddr(t, tt.addr), Options{Open: []provider.Option{provider.WithHTTPClient(hc)}})
+			if err != nil {
+				t.Fatalf("Check: %v", err)
+			}
+			var got []string
+			for _, f := range r.Findings {
+				if strings.HasPrefix(f.Saw, "not applicable: ") {
+					got = append(got, f.Check)
+				}
+			}
+			if !slices.Equal(got, tt.notApplicable) {
+				t.Errorf("not applicable: %q, want %q\n%s", got, tt.notApplicable, r)
+			}
+		})
 	}
 }
 
