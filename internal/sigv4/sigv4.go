@@ -1,0 +1,473 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Signer pre-signs S3 requests with one set of credentials. It is safe for
+// concurrent use. Make one with NewSigner per credentials; when they
+// rotate, make a new Signer: a Signer's secret never changes, so its
+// cached signing keys can never belong to another secret.
+//
+// Every printer (fmt's verbs, log/slog, encoding/json) shows a Signer as
+// "sigv4.Signer(credentials REDACTED)".
+type Signer struct {
+	// st is the Signer's only field, so that a Signer can be printed (and
+	// copied) by value; see state for why it is two pointers deep.
+	st *state
+}
+
+// state is a Signer's credentials and key cache. The secrets sit one
+// pointer further, in secrets: fmt dereferences a pointer it meets at the
+// top (including in the "%!s(...)" it writes for a wrong verb) but prints
+// nested pointers as addresses, so no verb reaches them through any field.
+type state struct {
+	secrets *secrets
+	// keys caches derived signing keys per (day, region): a hit is atomic
+	// loads and compares, with no shared write. An atomic.Pointer prints
+	// as an address.
+	keys [4]atomic.Pointer[signingKey]
+	// next picks the slot a miss overwrites.
+	next atomic.Uint32
+}
+
+type secrets struct {
+	// key is "AWS4" followed by the secret access key, the HMAC key of the
+	// first derivation step.
+	key []byte
+	// credPrefix is the escaped access key id followed by "%2F", the
+	// start of X-Amz-Credential's value.
+	credPrefix string
+	// token is the escaped session token, "" for none.
+	token string
+}
+
+// signingKey is one derived key, as the SHA-256 states after HMAC's
+// inner and outer pad blocks: resuming them spares hashing a pad block
+// twice per URL.
+type signingKey struct {
+	date         [8]byte
+	region       string
+	inner, outer []byte // sha256 digest states (encoding.BinaryMarshaler)
+}
+
+// NewSigner returns a Signer for an access key pair and an optional
+// session token (temporary credentials). It copies what it needs; the
+// error, if any, names the empty argument and never quotes a value.
+func NewSigner(accessKeyID, secretAccessKey, sessionToken string) (*Signer, error) {
+	if accessKeyID == "" {
+		return nil, invalid("accessKeyID", "is empty", "pass the access key id")
+	}
+	if secretAccessKey == "" {
+		return nil, invalid("secretAccessKey", "is empty", "pass the secret access key")
+	}
+	sec := &secrets{
+		key:        append([]byte("AWS4"), secretAccessKey...),
+		credPrefix: string(appendEscaped(nil, accessKeyID, true)) + "%2F",
+	}
+	if sessionToken != "" {
+		sec.token = string(appendEscaped(nil, sessionToken, true))
+	}
+	return &Signer{st: &state{secrets: sec}}, nil
+}
+
+const redactedSigner = "sigv4.Signer(credentials REDACTED)"
+
+// String says what the Signer is without any credential.
+func (s Signer) String() string { return redactedSigner }
+
+// GoString is String, so %#v leaks nothing.
+func (s Signer) GoString() string { return redactedSigner }
+
+// Format prints String under every verb.
+func (s Signer) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redactedSigner)) }
+
+// LogValue makes log/slog print String.
+func (s Signer) LogValue() slog.Value { return slog.StringValue(redactedSigner) }
+
+// MarshalJSON encodes String.
+func (s Signer) MarshalJSON() ([]byte, error) { return json.Marshal(redactedSigner) }
+
+// scratchSize is the stack buffer for the canonical request: enough for
+// keys of several hundred bytes; a longer one grows it on the heap. Go
+// zeroes it on every call, so it is no larger than it needs to be.
+const scratchSize = 1024
+
+// Presign returns the pre-signed URL for r: the URL aws-sdk-go-v2's
+// s3.PresignClient returns for the same request, credentials and time.
+func (s *Signer) Presign(r *Request) (string, error) {
+	var scratch [scratchSize]byte
+	p, err := s.sign(r, scratch[:0])
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(p.urlLen())
+	b.WriteString(p.scheme)
+	b.WriteString("://")
+	if p.virtual {
+		b.WriteString(p.bucket)
+		b.WriteByte('.')
+	}
+	b.WriteString(p.host)
+	b.Write(p.canon[p.path[0]:p.path[1]])
+	b.WriteByte('?')
+	b.Write(p.canon[p.query[0]:p.query[1]])
+	b.WriteString(sigParam)
+	b.Write(p.sig[:])
+	return b.String(), nil
+}
+
+// AppendPresign appends the pre-signed URL for r to dst, for callers that
+// reuse a buffer; dst is returned unchanged on error.
+func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
+	var scratch [scratchSize]byte
+	p, err := s.sign(r, scratch[:0])
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, p.scheme...)
+	dst = append(dst, "://"...)
+	if p.virtual {
+		dst = append(dst, p.bucket...)
+		dst = append(dst, '.')
+	}
+	dst = append(dst, p.host...)
+	dst = append(dst, p.canon[p.path[0]:p.path[1]]...)
+	dst = append(dst, '?')
+	dst = append(dst, p.canon[p.query[0]:p.query[1]]...)
+	dst = append(dst, sigParam...)
+	return append(dst, p.sig[:]...), nil
+}
+
+const sigParam = "&X-Amz-Signature="
+
+// presigned is a signed request: the canonical request holds the URL's
+// path and query, which Presign and AppendPresign copy out.
+type presigned struct {
+	scheme, host string
+	virtual      bool
+	bucket       string
+	canon        []byte
+	path, query  [2]int
+	sig          [2 * sha256.Size]byte
+}
+
+// urlLen is the length of the URL, so that Presign allocates it once.
+func (p *presigned) urlLen() int {
+	n := len(p.scheme) + len("://") + len(p.host) + p.path[1] - p.path[0] + 1 + p.query[1] - p.query[0] + len(sigParam) + len(p.sig)
+	if p.virtual {
+		n += len(p.bucket) + 1
+	}
+	return n
+}
+
+// Kinds of query values, written by appendQuery.
+const (
+	qEscape     uint8 = iota // the value, escaped
+	qCredential              // access key / date / region / s3 / aws4_request
+	qDate                    // the X-Amz-Date timestamp
+	qSeconds                 // X-Amz-Expires
+	qPart                    // the part number
+	qVerbatim                // the value, already escaped
+)
+
+type qparam struct {
+	name, val string
+	kind      uint8
+}
+
+// Signed header lists, by which of content-md5 and content-type are set:
+// as X-Amz-SignedHeaders' escaped value and as the canonical request's line.
+var signedHeaderLists = [4][2]string{
+	{"host", "host"},
+	{"content-md5%3Bhost", "content-md5;host"},
+	{"content-type%3Bhost", "content-type;host"},
+	{"content-md5%3Bcontent-type%3Bhost", "content-md5;content-type;host"},
+}
+
+const (
+	algorithm       = "AWS4-HMAC-SHA256"
+	unsignedPayload = "UNSIGNED-PAYLOAD"
+	scopeTail       = "/s3/aws4_request"
+)
+
+// sign validates r and computes its canonical request and signature, in
+// buf: the SigV4 steps of aws-sdk-go-v2's v4.Signer.PresignHTTP with S3's
+// options (unsigned payload, no double escaping of the path).
+func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
+	if s == nil || s.st == nil {
+		return presigned{}, invalid("Signer", "was not made by NewSigner", "make it with sigv4.NewSigner")
+	}
+	if r == nil {
+		return presigned{}, invalid("Request", "is nil", "pass a Request")
+	}
+	if err := r.validate(); err != nil {
+		return presigned{}, err
+	}
+	rule := &ops[r.Op]
+	p := presigned{scheme: r.Scheme, host: r.Host, bucket: r.Bucket}
+	p.virtual = !r.PathStyle && virtualHostable(r.Bucket) && !hostIsIP(r.Host)
+
+	t := r.Time.UTC()
+	var stamp [16]byte // 20060102T150405Z
+	y, mo, d := t.Date()
+	hh, mi, ss := t.Clock()
+	put4(stamp[0:], y)
+	put2(stamp[4:], int(mo))
+	put2(stamp[6:], d)
+	stamp[8] = 'T'
+	put2(stamp[9:], hh)
+	put2(stamp[11:], mi)
+	put2(stamp[13:], ss)
+	stamp[15] = 'Z'
+	var date [8]byte
+	copy(date[:], stamp[:8])
+
+	var hdr int
+	if r.ContentMD5 != "" {
+		hdr |= 1
+	}
+	if r.ContentType != "" {
+		hdr |= 2
+	}
+	signed := &signedHeaderLists[hdr]
+
+	// The query, in the order SigV4 wants: sorted by (escaped) name, which
+	// for these names is the name itself. The fixed names come sorted;
+	// extras are sorted in.
+	var qa [12]qparam
+	q := append(qa[:0],
+		qparam{"X-Amz-Algorithm", algorithm, qVerbatim},
+		qparam{"X-Amz-Credential", "", qCredential},
+		qparam{"X-Amz-Date", "", qDate},
+		qparam{"X-Amz-Expires", "", qSeconds},
+	)
+	sec := s.st.secrets
+	if sec.token != "" {
+		q = append(q, qparam{"X-Amz-Security-Token", sec.token, qVerbatim})
+	}
+	q = append(q, qparam{"X-Amz-SignedHeaders", signed[0], qVerbatim})
+	if rule.part {
+		q = append(q, qparam{"partNumber", "", qPart})
+	}
+	if r.ResponseContentDisposition != "" {
+		q = append(q, qparam{"response-content-disposition", r.ResponseContentDisposition, qEscape})
+	}
+	if r.ResponseContentType != "" {
+		q = append(q, qparam{"response-content-type", r.ResponseContentType, qEscape})
+	}
+	if rule.upload {
+		q = append(q, qparam{"uploadId", r.UploadID, qEscape})
+	}
+	if rule.uploads {
+		q = append(q, qparam{"uploads", "", qVerbatim})
+	}
+	if rule.xid != "" {
+		q = append(q, qparam{"x-id", rule.xid, qVerbatim})
+	}
+	for _, e := range r.Query {
+		q = append(q, qparam{e.Name, e.Value, qEscape})
+		for i := len(q) - 1; i > 0 && q[i].name < q[i-1].name; i-- {
+			q[i], q[i-1] = q[i-1], q[i]
+		}
+	}
+
+	// The canonical request.
+	buf = append(buf, rule.method...)
+	buf = append(buf, '\n')
+	p.path[0] = len(buf)
+	buf = append(buf, '/')
+	if !p.virtual {
+		buf = append(buf, r.Bucket...)
+		buf = append(buf, '/')
+	}
+	buf = appendEscaped(buf, r.Key, false)
+	p.path[1] = len(buf)
+	buf = append(buf, '\n')
+	p.query[0] = len(buf)
+	for i, e := range q {
+		if i > 0 {
+			buf = append(buf, '&')
+		}
+		buf = append(buf, e.name...)
+		buf = append(buf, '=')
+		switch e.kind {
+		case qEscape:
+			buf = appendEscaped(buf, e.val, true)
+		case qVerbatim:
+			buf = append(buf, e.val...)
+		case qCredential:
+			buf = append(buf, sec.credPrefix...)
+			buf = append(buf, date[:]...)
+			buf = append(buf, "%2F"...)
+			buf = append(buf, r.Region...)
+			buf = append(buf, "%2Fs3%2Faws4_request"...)
+		case qDate:
+			buf = append(buf, stamp[:]...)
+		case qSeconds:
+			buf = strconv.AppendInt(buf, int64(r.Expires/time.Second), 10)
+		case qPart:
+			buf = strconv.AppendInt(buf, int64(r.PartNumber), 10)
+		}
+	}
+	p.query[1] = len(buf)
+	buf = append(buf, '\n')
+	if r.ContentMD5 != "" {
+		buf = append(buf, "content-md5:"...)
+		buf = append(buf, r.ContentMD5...) // validated: base64, no spaces
+		buf = append(buf, '\n')
+	}
+	if r.ContentType != "" {
+		buf = append(buf, "content-type:"...)
+		buf = appendHeaderValue(buf, r.ContentType)
+		buf = append(buf, '\n')
+	}
+	buf = append(buf, "host:"...)
+	if p.virtual {
+		buf = append(buf, r.Bucket...)
+		buf = append(buf, '.')
+	}
+	buf = append(buf, signedHost(r.Scheme, r.Host)...)
+	buf = append(buf, "\n\n"...)
+	buf = append(buf, signed[1]...)
+	buf = append(buf, '\n')
+	buf = append(buf, unsignedPayload...)
+	p.canon = buf
+	canonHash := sha256.Sum256(buf)
+
+	// The string to sign, MACed with the derived key: HMAC-SHA256 resumed
+	// from the key's pad states.
+	k := s.key(date, r.Region)
+	var sa [160]byte
+	sts := append(sa[:0], algorithm+"\n"...)
+	sts = append(sts, stamp[:]...)
+	sts = append(sts, '\n')
+	sts = append(sts, date[:]...)
+	sts = append(sts, '/')
+	sts = append(sts, r.Region...)
+	sts = append(sts, scopeTail+"\n"...)
+	sts = appendHex(sts, canonHash[:])
+	h := sha256.New()
+	var mac [sha256.Size]byte
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
+		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+	}
+	h.Write(sts)
+	h.Sum(mac[:0])
+	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.outer); err != nil {
+		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+	}
+	h.Write(mac[:])
+	h.Sum(mac[:0])
+	appendHex(p.sig[:0], mac[:])
+	return p, nil
+}
+
+// key returns the signing key for a day and region, deriving and caching
+// it on a miss.
+func (s *Signer) key(date [8]byte, region string) *signingKey {
+	st := s.st
+	for i := range st.keys {
+		if k := st.keys[i].Load(); k != nil && k.date == date && k.region == region {
+			return k
+		}
+	}
+	return st.derive(date, region)
+}
+
+// derive computes a signing key and caches it, evicting the slots in turn.
+func (st *state) derive(date [8]byte, region string) *signingKey {
+	k := &signingKey{date: date, region: region}
+	key := hmacSHA256(st.secrets.key, k.date[:])
+	key = hmacSHA256(key, []byte(region))
+	key = hmacSHA256(key, []byte("s3"))
+	key = hmacSHA256(key, []byte("aws4_request"))
+	var ipad, opad [sha256.BlockSize]byte
+	for i := range ipad {
+		ipad[i], opad[i] = 0x36, 0x5c
+	}
+	for i, c := range key {
+		ipad[i] ^= c
+		opad[i] ^= c
+	}
+	k.inner, k.outer = padState(ipad[:]), padState(opad[:])
+	st.keys[st.next.Add(1)%uint32(len(st.keys))].Store(k)
+	return k
+}
+
+// padState is the SHA-256 state after one HMAC pad block.
+func padState(pad []byte) []byte {
+	h := sha256.New()
+	h.Write(pad)
+	state, err := h.(encoding.BinaryMarshaler).MarshalBinary()
+	if err != nil {
+		panic("sigv4: crypto/sha256 cannot marshal its state: " + err.Error()) // not input: the library's contract
+	}
+	return state
+}
+
+func hmacSHA256(key, data []byte) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write(data)
+	return h.Sum(nil)
+}
+
+// signedHost is the host header the SDK signs: Host without a default
+// port (v4.SanitizeHostForHeader, including its dropping of an IPv6
+// address's brackets).
+func signedHost(scheme, host string) string {
+	colon := strings.LastIndexByte(host, ':')
+	if colon < 0 || strings.HasSuffix(host, "]") {
+		return host
+	}
+	port := host[colon+1:]
+	if !(scheme == "http" && port == "80" || scheme == "https" && port == "443") {
+		return host
+	}
+	if strings.HasPrefix(host, "[") {
+		return host[1 : colon-1]
+	}
+	return host[:colon]
+}
+
+// appendHeaderValue appends v as SigV4 canonicalises a header value:
+// leading and trailing spaces trimmed, inner runs of spaces made one.
+func appendHeaderValue(b []byte, v string) []byte {
+	v = strings.Trim(v, " ")
+	space := false
+	for i := 0; i < len(v); i++ {
+		if v[i] == ' ' {
+			if space {
+				continue
+			}
+			space = true
+		} else {
+			space = false
+		}
+		b = append(b, v[i])
+	}
+	return b
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendHex(b, src []byte) []byte {
+	for _, c := range src {
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return b
+}
+
+func put2(b []byte, v int) { b[0], b[1] = byte('0'+v/10), byte('0'+v%10) }
+
+func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
