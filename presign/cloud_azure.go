@@ -177,6 +177,7 @@ func (b *azureSigner) sign(_ context.Context, c creds, loc *scope.Location, key 
 	case OpUploadPart:
 		hdr = header("Content-Md5", o.ContentMD5)
 	case OpCompleteUpload:
+		method = http.MethodPut // Put Block List
 		hdr = header("Content-Type", "application/xml")
 	}
 	var sas string

@@ -53,7 +53,8 @@ const (
 	OpUploadPart
 	// OpCompleteUpload completes the upload with the part list (S3, GCS,
 	// local: POST ?uploadId with the CompleteMultipartUpload XML; Azure:
-	// Put Block List with BlockListXML).
+	// PUT ?comp=blocklist, Put Block List, with BlockListXML). Send it
+	// with the Request's Method.
 	OpCompleteUpload
 	// OpAbortUpload abandons the upload (DELETE ?uploadId). Azure has
 	// none: uncommitted blocks expire on their own (ErrUnsupported).

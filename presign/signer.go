@@ -221,7 +221,7 @@ func header(kv ...string) http.Header {
 		if h == nil {
 			h = make(http.Header, 3)
 		}
-		h[kv[i]] = []string{kv[i+1]}
+		h[http.CanonicalHeaderKey(kv[i])] = []string{kv[i+1]}
 	}
 	return h
 }

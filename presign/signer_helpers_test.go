@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -157,3 +158,5 @@ func deploymentFor(a *address.Address) scope.Deployment {
 	}
 	return scope.Dedicated
 }
+
+func isErrKind(err, kind error) bool { return err != nil && errors.Is(err, kind) }
