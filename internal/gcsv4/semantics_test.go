@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,4 +140,33 @@ func query(t *testing.T, u string) url.Values {
 		t.Fatalf("URL does not parse: %v", err)
 	}
 	return pu.Query()
+}
+
+// TestSignConcurrently: one Signer serves many goroutines (run with -race),
+// and they all get the one URL.
+func TestSignConcurrently(t *testing.T) {
+	for _, s := range []*gcsv4.Signer{keySigner(t), bytesSigner(t)} {
+		want, err := s.Sign(context.Background(), new(validRequest()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		urls := make(chan string, 8)
+		var wg sync.WaitGroup
+		for range cap(urls) {
+			wg.Go(func() {
+				u, err := s.Sign(context.Background(), new(validRequest()))
+				if err != nil {
+					t.Error(err)
+				}
+				urls <- u
+			})
+		}
+		wg.Wait()
+		close(urls)
+		for u := range urls {
+			if u != want {
+				t.Errorf("a concurrent Sign returned another URL:\n%s\n%s", u, want)
+			}
+		}
+	}
 }

@@ -76,8 +76,13 @@ func checkEmail(email string) error {
 	return nil
 }
 
-// Email returns the service account the Signer signs as.
-func (s *Signer) Email() string { return s.email }
+// Email returns the service account the Signer signs as ("" for nil).
+func (s *Signer) Email() string {
+	if s == nil {
+		return ""
+	}
+	return s.email
+}
 
 // Sign returns the V4 signed URL for r: for the same Request and identity,
 // byte for byte what storage.SignedURL with SigningSchemeV4 returns at

@@ -41,6 +41,11 @@
 // dual-stack and accelerate endpoints are not modelled: give a host that
 // already names the endpoint.
 //
+// Keys are signed as they are, dot segments included: a URL for
+// "a/../b" is valid, but a browser normalises its path to "/b" before
+// sending it, and the signature then fails. Refusing such keys is key
+// confinement's job, before signing.
+//
 // Invalid input gets an *Error naming the field, the problem and the fix;
 // errors never quote a secret, a token or a signature.
 //
