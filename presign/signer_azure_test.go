@@ -43,7 +43,7 @@ func TestAzureEndToEnd(t *testing.T) {
 	if put.Header.Get("X-Ms-Blob-Type") != "BlockBlob" || put.Header.Get("Content-Type") != "text/plain" {
 		t.Fatalf("PUT headers: %v", put.Header)
 	}
-	if q, _ := url.ParseQuery(put.URL[len(put.URL)-len(put.URL)+indexQuery(put.URL):]); q.Get("scid") != "alice" || q.Get("sp") != "cw" {
+	if q, _ := url.ParseQuery(put.URL[indexQuery(put.URL):]); q.Get("scid") != "alice" || q.Get("sp") != "cw" {
 		t.Fatalf("PUT query: scid %q sp %q", q.Get("scid"), q.Get("sp"))
 	}
 	if rep := send(t, put, body, nil); rep.status != 201 || rep.header.Get("ETag") == "" {
