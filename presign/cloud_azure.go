@@ -175,15 +175,11 @@ func BlockListXML(parts int) string {
 	return sb.String()
 }
 
-func (b *azureSigner) sign(_ context.Context, c creds, loc *scope.Location, key string, o *Options, method string, t, exp time.Time) (Request, error) {
+func (b *azureSigner) sign(_ context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
 	if o.Op == OpCreateUpload || o.Op == OpAbortUpload {
 		return Request{}, &Error{Op: "sign", Field: "Op", Kind: ErrUnsupported,
 			Problem: "Azure block uploads have no " + o.Op.String() + " step",
 			Fix:     "sign the parts (Put Block) and the completion (Put Block List) only; uncommitted blocks expire on their own"}
-	}
-	full, err := loc.FullKey(key)
-	if err != nil {
-		return Request{}, err
 	}
 	v := azsas.Values{Container: b.container, Blob: full, Permissions: "r", Expiry: exp, Protocol: b.protocol,
 		ContentType: o.ResponseContentType, ContentDisposition: o.ResponseContentDisposition, CorrelationID: o.User}
@@ -203,6 +199,7 @@ func (b *azureSigner) sign(_ context.Context, c creds, loc *scope.Location, key 
 		hdr = header("Content-Type", "application/xml")
 	}
 	var sas string
+	var err error
 	switch k := c.impl.(type) {
 	case *azShared:
 		sas, err = k.key.Sign(&v)
