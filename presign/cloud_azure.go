@@ -19,15 +19,34 @@ import (
 
 // AzureDelegationFunc fetches a user delegation key for loc's account,
 // valid from start to expiry (Get User Delegation Key), for Azure
-// locations opened with an ambient identity. provider.AzureSigner's
-// UserDelegation returns azblob's opaque credential, which azsas cannot
-// read, so the server supplies the REST call's answer through this.
+// locations without a shared key.
 type AzureDelegationFunc func(ctx context.Context, loc *scope.Location, start, expiry time.Time) (service.UserDelegationKey, error)
 
-// WithAzureDelegation sets how user delegation keys are fetched for Azure
-// locations without a shared key. The Signer caches each key and fetches a
-// new one before a URL would outlive it.
+// WithAzureDelegation replaces how user delegation keys are fetched for
+// Azure locations without a shared key. By default the location's handle
+// fetches them with its ambient identity (provider.AzureSigner), which
+// needs generateUserDelegationKey on the account. Either way the Signer
+// caches each key and fetches a new one before a URL would outlive it.
 func WithAzureDelegation(f AzureDelegationFunc) Option { return func(s *Signer) { s.azDel = f } }
+
+// handleDelegation is the default AzureDelegationFunc: the handle's own
+// Get User Delegation Key, with its identity.
+func handleDelegation(ctx context.Context, loc *scope.Location, start, expiry time.Time) (service.UserDelegationKey, error) {
+	as, err := handleOf(loc).AzureSigner(ctx)
+	if err != nil {
+		return service.UserDelegationKey{}, err
+	}
+	if as.UserDelegation == nil {
+		return service.UserDelegationKey{}, &Error{Op: "sign", Field: "credentials", Kind: ErrCredentials,
+			Problem: "the Azure location has neither an account key nor an identity to fetch user delegation keys with",
+			Fix:     "give the address its account key, or run the server with an Azure identity"}
+	}
+	k, err := as.UserDelegation(ctx, start, expiry)
+	if err != nil {
+		return service.UserDelegationKey{}, err
+	}
+	return k.Model(), nil
+}
 
 // azureKeyLife is how long a fetched user delegation key is asked to live:
 // Azure's maximum, 7 days, so that every URL fits in one key for most of it.
@@ -91,13 +110,8 @@ func (b *azureSigner) current(ctx context.Context) (creds, error) {
 		}
 		return creds{gen: c.gen, impl: c}, nil
 	}
-	if b.s.azDel == nil {
-		return creds{}, &Error{Op: "sign", Field: "credentials", Kind: ErrCredentials,
-			Problem: "the Azure location has no account key and no user delegation key source",
-			Fix:     "configure the Signer WithAzureDelegation, or give the address its account key"}
-	}
 	d := b.udk.Load()
-	if d == nil || d.key.Expiry().Sub(b.s.now()) < MaxExpiry/2 {
+	if d == nil || d.key.Expiry().Sub(b.s.now()) < azureRefresh {
 		var err error
 		if d, err = b.fetch(ctx, d); err != nil {
 			return creds{}, err
@@ -105,6 +119,10 @@ func (b *azureSigner) current(ctx context.Context) (creds, error) {
 	}
 	return creds{gen: d.gen, expires: d.key.Expiry(), impl: d}, nil
 }
+
+// azureRefresh is how much life a cached delegation key must have left: a
+// new one is fetched below it, so that a URL rarely needs capping.
+const azureRefresh = MaxExpiry / 2
 
 // fetch gets a new delegation key unless another caller just did.
 func (b *azureSigner) fetch(ctx context.Context, old *azDelegation) (*azDelegation, error) {
@@ -114,7 +132,11 @@ func (b *azureSigner) fetch(ctx context.Context, old *azDelegation) (*azDelegati
 		return d, nil
 	}
 	now := b.s.now()
-	k, err := b.s.azDel(ctx, b.loc, now.Add(-azureBackdate), now.Add(azureKeyLife-azureBackdate))
+	fetch := b.s.azDel
+	if fetch == nil {
+		fetch = handleDelegation
+	}
+	k, err := fetch(ctx, b.loc, now.Add(-azureBackdate), now.Add(azureKeyLife-azureBackdate))
 	if err != nil {
 		return nil, &Error{Op: "sign", Field: "user delegation key", Kind: ErrCredentials, Cause: err}
 	}
@@ -153,15 +175,11 @@ func BlockListXML(parts int) string {
 	return sb.String()
 }
 
-func (b *azureSigner) sign(_ context.Context, c creds, loc *scope.Location, key string, o *Options, method string, t, exp time.Time) (Request, error) {
+func (b *azureSigner) sign(_ context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
 	if o.Op == OpCreateUpload || o.Op == OpAbortUpload {
 		return Request{}, &Error{Op: "sign", Field: "Op", Kind: ErrUnsupported,
 			Problem: "Azure block uploads have no " + o.Op.String() + " step",
 			Fix:     "sign the parts (Put Block) and the completion (Put Block List) only; uncommitted blocks expire on their own"}
-	}
-	full, err := loc.FullKey(key)
-	if err != nil {
-		return Request{}, err
 	}
 	v := azsas.Values{Container: b.container, Blob: full, Permissions: "r", Expiry: exp, Protocol: b.protocol,
 		ContentType: o.ResponseContentType, ContentDisposition: o.ResponseContentDisposition, CorrelationID: o.User}
@@ -181,6 +199,7 @@ func (b *azureSigner) sign(_ context.Context, c creds, loc *scope.Location, key 
 		hdr = header("Content-Type", "application/xml")
 	}
 	var sas string
+	var err error
 	switch k := c.impl.(type) {
 	case *azShared:
 		sas, err = k.key.Sign(&v)

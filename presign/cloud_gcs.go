@@ -109,18 +109,14 @@ func gcsQuery(o *Options, userParam string) url.Values {
 	return q
 }
 
-func (b *gcsSigner) sign(ctx context.Context, c creds, loc *scope.Location, key string, o *Options, method string, t, exp time.Time) (Request, error) {
-	full, err := loc.FullKey(key)
-	if err != nil {
-		return Request{}, err
-	}
+func (b *gcsSigner) sign(ctx context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
 	if (o.Op == OpUploadPart || o.Op == OpCompleteUpload || o.Op == OpAbortUpload) && o.UploadID == "" {
 		return Request{}, optErr("UploadID", "the upload id is empty", "give the id the start of the upload returned")
 	}
 	t = t.Truncate(time.Second)
 	exp = t.Add(exp.Sub(t).Truncate(time.Second))
 	r := gcsv4.Request{Method: method, Bucket: b.bucket, Object: full, Style: b.style, Endpoint: b.endpoint,
-		Time: t, Expires: exp, ContentType: o.ContentType, MD5: o.ContentMD5, Query: gcsQuery(o, b.userParam)}
+		Time: t, Expires: exp, ContentType: o.ContentType, MD5: o.ContentMD5, Query: gcsQuery(&o, b.userParam)}
 	u, err := c.impl.(*gcsCreds).signer.Sign(ctx, &r)
 	if err != nil {
 		return Request{}, &Error{Op: "sign", Kind: ErrSign, Cause: err}

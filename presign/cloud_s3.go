@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,13 @@ type s3Signer struct {
 	pathStyle bool
 	userParam string
 	cur       atomic.Pointer[s3Creds]
+	scratch   sync.Pool // *s3Scratch
+}
+
+// s3Scratch is a SigV4 request and its query, reused across URLs.
+type s3Scratch struct {
+	r sigv4.Request
+	q [1]sigv4.Param
 }
 
 // s3Creds is a sigv4.Signer and the credentials it was made for, to
@@ -86,26 +94,29 @@ func s3Op(o *Options, method string) sigv4.Op {
 	return sigv4.GetObject
 }
 
-func (b *s3Signer) sign(_ context.Context, c creds, loc *scope.Location, key string, o *Options, method string, t, exp time.Time) (Request, error) {
-	full, err := loc.FullKey(key)
-	if err != nil {
-		return Request{}, err
-	}
+func (b *s3Signer) sign(_ context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
 	t = t.Truncate(time.Second)
 	d := exp.Sub(t).Truncate(time.Second)
 	if (o.Op == OpUploadPart || o.Op == OpCompleteUpload || o.Op == OpAbortUpload) && o.UploadID == "" {
 		return Request{}, optErr("UploadID", "the upload id is empty", "give the id CreateMultipartUpload returned")
 	}
-	r := sigv4.Request{Op: s3Op(o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Key: full,
+	// sigv4 keeps nothing of the request, but escape analysis cannot see
+	// that: a pooled one saves its (and the query's) allocation per URL.
+	sc, _ := b.scratch.Get().(*s3Scratch)
+	if sc == nil {
+		sc = new(s3Scratch)
+	}
+	sc.r = sigv4.Request{Op: s3Op(&o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Key: full,
 		PathStyle: b.pathStyle, Region: b.region, Time: t, Expires: d,
 		PartNumber: o.PartNumber, UploadID: o.UploadID, ContentType: o.ContentType, ContentMD5: o.ContentMD5,
 		ResponseContentType: o.ResponseContentType, ResponseContentDisposition: o.ResponseContentDisposition}
-	var q [1]sigv4.Param
 	if o.User != "" && b.userParam != "" {
-		q[0] = sigv4.Param{Name: b.userParam, Value: o.User}
-		r.Query = q[:]
+		sc.q[0] = sigv4.Param{Name: b.userParam, Value: o.User}
+		sc.r.Query = sc.q[:]
 	}
-	u, err := c.impl.(*s3Creds).signer.Presign(&r)
+	u, err := c.impl.(*s3Creds).signer.Presign(&sc.r)
+	*sc = s3Scratch{} // holds no key or user while pooled
+	b.scratch.Put(sc)
 	if err != nil {
 		return Request{}, &Error{Op: "sign", Kind: ErrSign, Cause: err}
 	}

@@ -111,7 +111,8 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 	if err != nil {
 		return Request{}, err
 	}
-	if err := loc.CheckKey(key); err != nil {
+	full, err := loc.FullKey(key) // checks the key, once for the backends too
+	if err != nil {
 		return Request{}, err
 	}
 	st, err := s.state(loc)
@@ -140,7 +141,7 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 			return r, nil
 		}
 	}
-	r, err := st.impl.sign(ctx, c, loc, key, &o, m, t, exp)
+	r, err := st.impl.sign(ctx, c, key, full, o, m, t, exp)
 	if err != nil {
 		return Request{}, err
 	}
@@ -177,8 +178,10 @@ type locSigner interface {
 	// current returns the location's current credentials, building a new
 	// native signer when they changed.
 	current(ctx context.Context) (creds, error)
-	// sign signs o for key, at time t, to expire at exp.
-	sign(ctx context.Context, c creds, loc *scope.Location, key string, o *Options, method string, t, exp time.Time) (Request, error)
+	// sign signs o for key (full: with the location's prefix, checked
+	// already), at time t, to expire at exp. o comes by value: a pointer
+	// through the interface would move every caller's Options to the heap.
+	sign(ctx context.Context, c creds, key, full string, o Options, method string, t, exp time.Time) (Request, error)
 	binds(ctx context.Context) (Binds, error)
 }
 

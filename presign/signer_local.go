@@ -34,7 +34,7 @@ func newLocalBackend(s *Signer, loc *scope.Location) (locSigner, error) {
 // there at once), and a URL signed under the previous key stays valid.
 func (b *localBackend) current(context.Context) (creds, error) { return creds{}, nil }
 
-func (b *localBackend) sign(_ context.Context, _ creds, _ *scope.Location, key string, o *Options, method string, _, exp time.Time) (Request, error) {
+func (b *localBackend) sign(_ context.Context, _ creds, key, _ string, o Options, method string, _, exp time.Time) (Request, error) {
 	lo := LocalOptions{Expires: exp, ContentType: o.ContentType, ContentMD5: o.ContentMD5,
 		ResponseContentType: o.ResponseContentType, ResponseContentDisposition: o.ResponseContentDisposition, User: o.User}
 	switch o.Op {

@@ -23,7 +23,7 @@ func (f *fakeBackend) current(context.Context) (creds, error) {
 	return creds{gen: f.gen.Load(), expires: f.expires}, nil
 }
 
-func (f *fakeBackend) sign(_ context.Context, c creds, _ *scope.Location, key string, o *Options, m string, t, exp time.Time) (Request, error) {
+func (f *fakeBackend) sign(_ context.Context, c creds, key, _ string, o Options, m string, t, exp time.Time) (Request, error) {
 	n := f.signs.Add(1)
 	return Request{Method: m, URL: "https://fake/" + key + "?n=" + strconv.FormatInt(n, 10), Expires: exp,
 		Header: header("Content-Type", o.ContentType)}, nil

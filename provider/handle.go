@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,8 @@ import (
 
 	"cloud.google.com/go/storage"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -220,8 +223,45 @@ type AzureSigner struct {
 	// SharedKey is the account key credential; nil for an ambient identity.
 	SharedKey *service.SharedKeyCredential
 	// UserDelegation fetches a user delegation key valid from start to
-	// expiry; set when SharedKey is nil. It does network I/O.
-	UserDelegation func(ctx context.Context, start, expiry time.Time) (*service.UserDelegationCredential, error)
+	// expiry (Get User Delegation Key); set when SharedKey is nil. It does
+	// network I/O.
+	UserDelegation func(ctx context.Context, start, expiry time.Time) (AzureDelegationKey, error)
+}
+
+// AzureDelegationKey is a user delegation key as the service returned it.
+// azblob hands it out only inside its opaque UserDelegationCredential; a
+// native signer needs the model itself. It prints, logs and encodes as
+// its validity only: the key's value is a secret.
+type AzureDelegationKey struct{ k service.UserDelegationKey }
+
+// Model returns the key as azblob's model (for internal/azsas). Its Value
+// is the secret: do not print or encode it.
+func (k AzureDelegationKey) Model() service.UserDelegationKey { return k.k }
+
+// String prints the key's validity only.
+func (k AzureDelegationKey) String() string {
+	return "provider.AzureDelegationKey(" + deref(k.k.SignedStart) + " to " + deref(k.k.SignedExpiry) + ")"
+}
+
+// GoString prints the key's validity only, for %#v.
+func (k AzureDelegationKey) GoString() string { return k.String() }
+
+// Format prints the key's validity only, under every verb.
+func (k AzureDelegationKey) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
+
+// LogValue prints the key's validity only.
+func (k AzureDelegationKey) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
+// MarshalJSON encodes the key's validity only.
+func (k AzureDelegationKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct{ Start, Expiry string }{deref(k.k.SignedStart), deref(k.k.SignedExpiry)})
+}
+
+func deref(t *time.Time) string {
+	if t == nil {
+		return "?"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 // String prints the account only.
@@ -252,15 +292,44 @@ func (h *Handle) AzureSigner(ctx context.Context) (AzureSigner, error) {
 		return s, nil
 	}
 	svc := h.az.service
-	s.UserDelegation = func(ctx context.Context, start, expiry time.Time) (*service.UserDelegationCredential, error) {
-		st, ex := start.UTC().Format(time.RFC3339), expiry.UTC().Format(time.RFC3339)
-		c, err := svc.GetUserDelegationCredential(ctx, service.KeyInfo{Start: &st, Expiry: &ex}, nil)
+	loc := h.loc
+	s.UserDelegation = func(ctx context.Context, start, expiry time.Time) (AzureDelegationKey, error) {
+		k, err := getUserDelegationKey(ctx, svc, start, expiry)
 		if err != nil {
-			return nil, WrapError(&h.loc, OpCredentials, userDelegationError(err))
+			return AzureDelegationKey{}, WrapError(&loc, OpCredentials, err)
 		}
-		return c, nil
+		return AzureDelegationKey{k}, nil
 	}
 	return s, nil
+}
+
+// getUserDelegationKey calls Get User Delegation Key through the service
+// client's own pipeline (its retries, its bearer-token and challenge
+// policies) and reads the model from the answer it captured: azblob's
+// GetUserDelegationCredential parses the model but returns it only inside
+// an opaque credential, and the pipeline keeps the body it read.
+func getUserDelegationKey(ctx context.Context, svc *service.Client, start, expiry time.Time) (service.UserDelegationKey, error) {
+	st, ex := start.UTC().Format(time.RFC3339), expiry.UTC().Format(time.RFC3339)
+	var resp *http.Response
+	if _, err := svc.GetUserDelegationCredential(policy.WithCaptureResponse(ctx, &resp), service.KeyInfo{Start: &st, Expiry: &ex}, nil); err != nil {
+		return service.UserDelegationKey{}, userDelegationError(err)
+	}
+	if resp == nil {
+		return service.UserDelegationKey{}, errors.New("get user delegation key: the pipeline captured no answer")
+	}
+	body, err := runtime.Payload(resp)
+	var k service.UserDelegationKey
+	if err == nil {
+		err = xml.Unmarshal(body, &k)
+	}
+	if err != nil {
+		// The parser's message may quote the body, which holds the key.
+		return service.UserDelegationKey{}, errors.New("get user delegation key: the answer cannot be read again")
+	}
+	if k.Value == nil || k.SignedOID == nil || k.SignedTID == nil || k.SignedStart == nil || k.SignedExpiry == nil || k.SignedService == nil || k.SignedVersion == nil {
+		return service.UserDelegationKey{}, errors.New("get user delegation key: the answer lacks a field of the key (Value, SignedOid, SignedTid, SignedStart, SignedExpiry, SignedService or SignedVersion)")
+	}
+	return k, nil
 }
 
 // userDelegationError is a failed Get User Delegation Key, quoting of the
@@ -268,8 +337,13 @@ func (h *Handle) AzureSigner(ctx context.Context) (AzureSigner, error) {
 // request's bearer token.
 func userDelegationError(err error) error {
 	var re *azcore.ResponseError
-	if !errors.As(err, &re) {
-		return err
+	var pe *Error
+	switch {
+	case errors.As(err, &pe), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err // the token guard's scrubbed refusal, or the caller's context
+	case !errors.As(err, &re):
+		// Such as the SDK's XML error, which quotes the answer (the key).
+		return scrubbedCause("Get User Delegation Key failed (the cause is not quoted: it may quote the answer, which holds the key)", err, nil)
 	}
 	msg := fmt.Sprintf("Get User Delegation Key refused: HTTP %d %s", re.StatusCode, re.ErrorCode)
 	if re.StatusCode == http.StatusForbidden {

@@ -5,10 +5,12 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -16,8 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
@@ -230,8 +230,14 @@ type azureFake struct {
 	// bearer token.
 	refuseToken, refuseKey bool
 
-	mu      sync.Mutex
-	keyInfo string // the last Get User Delegation Key request body
+	// garble answers Get User Delegation Key 200 with a body that is not
+	// a key, quoting the key; noValue answers a key without its
+	// Value.
+	garble, noValue bool
+
+	mu       sync.Mutex
+	keyInfo  string // the last Get User Delegation Key request body
+	keyCalls int    // how many keys were handed out
 }
 
 func (f *azureFake) routes() map[string]http.Handler {
@@ -307,8 +313,19 @@ func (f *azureFake) blob(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.keyInfo = in.Start + "/" + in.Expiry
+	f.keyCalls++
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/xml")
+	if f.garble {
+		// The XML parser quotes an unknown entity's name in its error.
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><UserDelegationKey><Value>&%s;</Value>`, f.keyValue)
+		return
+	}
+	if f.noValue {
+		fmt.Fprintf(w, `<UserDelegationKey><SignedOid>%s</SignedOid><SignedTid>%s</SignedTid><SignedStart>%s</SignedStart><SignedExpiry>%s</SignedExpiry>`+
+			`<SignedService>%s</SignedService><SignedVersion>%s</SignedVersion></UserDelegationKey>`, f.oid, f.tid, in.Start, in.Expiry, f.service, f.skVer)
+		return
+	}
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?><UserDelegationKey><SignedOid>%s</SignedOid><SignedTid>%s</SignedTid>`+
 		`<SignedStart>%s</SignedStart><SignedExpiry>%s</SignedExpiry><SignedService>%s</SignedService><SignedVersion>%s</SignedVersion>`+
 		`<Value>%s</Value></UserDelegationKey>`, f.oid, f.tid, in.Start, in.Expiry, f.service, f.skVer, f.keyValue)
@@ -340,47 +357,77 @@ func TestAzureSigner(t *testing.T) {
 			t.Fatalf("AzureSigner = %v, shared key set %v, UserDelegation set %v; want only UserDelegation", s, s.SharedKey != nil, s.UserDelegation != nil)
 		}
 		start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-		udc, err := s.UserDelegation(ctx, start, start.Add(time.Hour))
+		k, err := s.UserDelegation(ctx, start, start.Add(time.Hour))
 		if err != nil {
 			t.Fatalf("UserDelegation: %v", err)
 		}
 		f.mu.Lock()
-		keyInfo := f.keyInfo
+		keyInfo, asked := f.keyInfo, f.keyCalls
 		f.mu.Unlock()
-		if want := "2026-01-02T03:04:05Z/2026-01-02T04:04:05Z"; keyInfo != want {
-			t.Errorf("the key was asked for %q, want %q", keyInfo, want)
+		if want := "2026-01-02T03:04:05Z/2026-01-02T04:04:05Z"; keyInfo != want || asked != 1 {
+			t.Errorf("the key was asked for %q (%d calls), want %q once", keyInfo, asked, want)
 		}
-		// A SAS signed with the credential carries the key's identity, and
-		// its signature is an HMAC with the key's value.
-		q, err := sas.BlobSignatureValues{Protocol: sas.ProtocolHTTPS, ExpiryTime: start.Add(time.Hour), Permissions: "r",
-			ContainerName: "cont", BlobName: "b"}.SignWithUserDelegation(udc)
-		if err != nil {
-			t.Fatalf("SignWithUserDelegation: %v", err)
+		// The model is the service's answer, field for field.
+		m := k.Model()
+		got := []string{deref(m.Value), deref(m.SignedOID), deref(m.SignedTID), deref(m.SignedService), deref(m.SignedVersion)}
+		want := []string{f.keyValue, f.oid, f.tid, f.service, f.skVer}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("key value/oid/tid/service/version = %q, want %q", got, want)
 		}
-		if q.SignedOID() != f.oid || q.SignedTID() != f.tid || q.SignedVersion() != f.skVer {
-			t.Errorf("SAS key identity = %s/%s/%s, want %s/%s/%s", q.SignedOID(), q.SignedTID(), q.SignedVersion(), f.oid, f.tid, f.skVer)
-		}
-		if got := userDelegationKeyValue(t, udc); got != f.keyValue {
-			t.Errorf("the credential holds another key than the service's")
+		if m.SignedStart == nil || !m.SignedStart.Equal(start) || m.SignedExpiry == nil || !m.SignedExpiry.Equal(start.Add(time.Hour)) {
+			t.Errorf("key validity = %v to %v, want %v to %v", m.SignedStart, m.SignedExpiry, start, start.Add(time.Hour))
 		}
 		rt.checkAllRouted()
 	})
 }
 
-// userDelegationKeyValue is the key value a UserDelegationCredential
-// holds. The SDK has no accessor for it; reflection reads the unexported
-// field, and the test fails plainly if the SDK renames it.
-func userDelegationKeyValue(t *testing.T, c *service.UserDelegationCredential) string {
+func deref(p *string) string {
+	if p == nil {
+		return "<nil>"
+	}
+	return *p
+}
+
+// TestAzureDelegationKeyPrintsNoSecret: the key azblob's model holds as a
+// plain string never reaches fmt, slog or encoding/json through
+// AzureDelegationKey, nor through the AzureSigner that fetched it.
+func TestAzureDelegationKeyPrintsNoSecret(t *testing.T) {
+	f, _, h := newAmbientAzure(t)
+	s, err := h.AzureSigner(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Truncate(time.Second)
+	k, err := s.UserDelegation(t.Context(), start, start.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf strings.Builder
+	for _, v := range []any{k, &k, s, struct{ K provider.AzureDelegationKey }{k}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			fmt.Fprintf(&buf, verb+"\n", v)
+		}
+		j, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("json.Marshal: %v", err)
+		}
+		buf.Write(j)
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("k", "key", v)
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("k", "key", v)
+	}
+	if !strings.Contains(buf.String(), start.Format(time.RFC3339)) {
+		t.Errorf("the key's start is not printed: %s", buf.String())
+	}
+	testsecret.Check(t, "printed key", buf.String(), f.keyValue, mustDecode(t, f.keyValue))
+}
+
+func mustDecode(t *testing.T, s string) string {
 	t.Helper()
-	k := reflect.ValueOf(c).Elem().FieldByName("userDelegationKey")
-	if !k.IsValid() {
-		t.Fatal("service.UserDelegationCredential has no field userDelegationKey any more: update the test")
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
 	}
-	v := k.FieldByName("Value")
-	if !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
-		t.Fatal("the user delegation key has no Value")
-	}
-	return v.Elem().String()
+	return string(b)
 }
 
 // newAmbientAzure returns the fake Entra ID and storage account, the
@@ -392,7 +439,7 @@ func newAmbientAzure(t *testing.T) (*azureFake, *routes, *provider.Handle) {
 	f := &azureFake{
 		t: t, tenant: "00000000-1111-2222-3333-444444444444", clientID: "55555555-6666-7777-8888-999999999999",
 		secret: "handle~test~client~secret~0123456789", token: "eyJ0eXAiOiJKV1QiHandleTestAzureToken.x.y",
-		account: "acct", keyValue: base64.StdEncoding.EncodeToString([]byte("user delegation key bytes, 32 b")),
+		account: "acct", keyValue: base64.StdEncoding.EncodeToString([]byte("q7Zr-K3y-bYt3s~f0r~th3-t3st-0nly")),
 		oid: "oid-aaaa", tid: "tid-bbbb", service: "b", skVer: "2025-01-05",
 	}
 	t.Setenv("AZURE_TENANT_ID", f.tenant)
@@ -418,9 +465,12 @@ func TestAzureSignerRefusals(t *testing.T) {
 		// (see the errors package's scrub, which knows only the address's
 		// secrets), so the second row does not read.
 		read bool
+		code gcerrors.ErrorCode
 	}{
-		{"the token endpoint refuses, echoing the client secret", func(f *azureFake) { f.refuseToken = true }, true},
-		{"Get User Delegation Key refused, echoing the token", func(f *azureFake) { f.refuseKey = true }, false},
+		{"the token endpoint refuses, echoing the client secret", func(f *azureFake) { f.refuseToken = true }, true, gcerrors.PermissionDenied},
+		{"Get User Delegation Key refused, echoing the token", func(f *azureFake) { f.refuseKey = true }, false, gcerrors.PermissionDenied},
+		{"Get User Delegation Key answers garbage that quotes the key", func(f *azureFake) { f.garble = true }, false, gcerrors.Unknown},
+		{"Get User Delegation Key answers a key without its value", func(f *azureFake) { f.noValue = true }, false, gcerrors.Unknown},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
@@ -430,19 +480,22 @@ func TestAzureSignerRefusals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.UserDelegation(ctx, time.Now(), time.Now().Add(time.Hour))
+			k, err := s.UserDelegation(ctx, time.Now(), time.Now().Add(time.Hour))
+			if err == nil {
+				t.Fatalf("UserDelegation = %v, want an error", k)
+			}
 			errs := map[string]error{"UserDelegation's error": err}
 			if tc.read {
 				_, errs["ReadAll's error"] = h.Bucket().ReadAll(ctx, "k")
 			}
 			for what, e := range errs {
-				if provider.Code(e) != gcerrors.PermissionDenied {
-					t.Errorf("%s = %v (code %v), want PermissionDenied", what, e, provider.Code(e))
+				if provider.Code(e) != tc.code {
+					t.Errorf("%s = %v (code %v), want %v", what, e, provider.Code(e), tc.code)
 				}
 				loc := h.Location()
-				out := provider.WrapError(&loc, "read", e).Error()
+				out := provider.WrapError(&loc, "read", e).Error() + fmt.Sprintf("\n%+v", e)
 				t.Logf("%s: %s", what, out) // checked below
-				testsecret.Check(t, what, out, f.secret, f.token)
+				testsecret.Check(t, what, out, f.secret, f.token, f.keyValue)
 			}
 			rt.checkAllRouted()
 		})
