@@ -37,7 +37,8 @@
 //     compare the stored blob's Content-MD5, type and size with what it
 //     expected. A PUT must send x-ms-blob-type: BlockBlob (in
 //     Request.Header).
-//   - Azure, user delegation SAS (ambient identities, WithAzureDelegation):
+//   - Azure, user delegation SAS (ambient identities; the handle fetches and
+//     caches the key, WithAzureDelegation overrides it):
 //     scid and the request headers (srh) are signed; how Azure enforces srh
 //     could not be observed on Azurite.
 //   - file:// and mem://: everything but the host and the body's size.
