@@ -192,15 +192,15 @@ func gcsSections(in policyInput) []policySection {
 	return []policySection{
 		section("cors", corsComment+"; GCS takes CORS from gcloud or gsutil only, not the console",
 			[]policyFile{jsonFile("cors-policy.json", doc)},
-			[]string{"gcloud storage buckets update " + b + " --cors-file=cors-policy.json", "or: gsutil cors set cors-policy.json " + b},
-			[]string{"this replaces the bucket's CORS rules: add any other rule you still need to cors-policy.json"}),
+			[]string{"gcloud storage buckets update " + b + " --cors-file=cors-policy.json"},
+			[]string{"with gsutil instead: gsutil cors set cors-policy.json " + b, "this replaces the bucket's CORS rules: add any other rule you still need to cors-policy.json"}),
 		iam,
 		section("versioning", "the collector relies on object versioning or soft delete to undo a wrong delete (byob restore)", nil,
 			[]string{"gcloud storage buckets update " + b + " --versioning", "gcloud storage buckets update " + b + " --soft-delete-duration=7d"},
 			[]string{"either one is enough; the product's documented error without them: Bucket does not have soft deletion enabled"}),
 		section("lifecycle", lifecycleComment(in), []policyFile{jsonFile("lifecycle.json", lifecycle)},
-			[]string{"gcloud storage buckets update " + b + " --lifecycle-file=lifecycle.json", "or: gsutil lifecycle set lifecycle.json " + b},
-			[]string{"this replaces the bucket's lifecycle rules: add any other rule you still need, and none that deletes live objects"}),
+			[]string{"gcloud storage buckets update " + b + " --lifecycle-file=lifecycle.json"},
+			[]string{"with gsutil instead: gsutil lifecycle set lifecycle.json " + b, "this replaces the bucket's lifecycle rules: add any other rule you still need, and none that deletes live objects"}),
 	}
 }
 
