@@ -71,6 +71,8 @@ func (c cli) run(args []string) int {
 		return c.runAddress(args[1:])
 	case "check":
 		return c.runCheck(args[1:])
+	case "policy":
+		return c.runPolicy(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(c.stdout, usage)
 		return 0

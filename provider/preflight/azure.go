@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
@@ -91,9 +90,8 @@ const azureMaxCORSRules = 5
 func azureCORSFix(account, origin string, needs []corsNeed, rules []corsRule) string {
 	methods := corsMethods(needs)
 	acct := " --account-name " + shellQuote(account)
-	add := "az storage cors add --services b" + acct + " --origins " + shellQuote(origin) +
-		" --methods " + strings.Join(methods, " ") + " --allowed-headers '*' --exposed-headers ETag --max-age " + fmt.Sprint(DefaultCORSMaxAge)
-	byob := corsRule{Origins: []string{origin}, Methods: methods, Headers: []string{"*"}, Expose: []string{"ETag"}, MaxAge: DefaultCORSMaxAge}
+	add := azureCORSAdd(account, origin, methods)
+	byob := documentedCORSRule(origin, methods)
 	if problems, _ := evalCORS(append(slices.Clone(rules), byob), origin, needs, corsDialects[address.Azure]); len(problems) == 0 && len(rules) < azureMaxCORSRules {
 		return add + "\n(CORS rules apply to every container of the storage account)"
 	}

@@ -77,12 +77,7 @@ func gcsCORSRules(in []storage.CORS) []corsRule {
 // gcloud, not from the console. responseHeader names every request header
 // byob's URLs send, and ETag.
 func gcsCORSFix(bucket, origin string, needs []corsNeed, replacing bool) string {
-	js, _ := json.Marshal([]map[string]any{{
-		"origin":         []string{origin},
-		"method":         corsMethods(needs),
-		"responseHeader": append(corsHeaderNames(needs), "ETag"),
-		"maxAgeSeconds":  DefaultCORSMaxAge,
-	}})
+	js, _ := json.Marshal(gcsCORSDocument(origin, needs))
 	fix := "echo " + shellQuote(string(js)) + " > cors-policy.json\ngsutil cors set cors-policy.json gs://" + bucket
 	if replacing {
 		fix += "\n(this replaces the bucket's CORS rules: add any other rule you still need to the list)"

@@ -64,13 +64,7 @@ func s3CORSRules(in []types.CORSRule) []corsRule {
 // from origin, with any request header (AllowedHeaders *, the product's
 // documented policy), exposing ETag.
 func s3CORSFix(a *address.Address, origin string, methods []string, replacing bool) string {
-	policy := map[string]any{"CORSRules": []map[string]any{{
-		"AllowedOrigins": []string{origin},
-		"AllowedMethods": methods,
-		"AllowedHeaders": []string{"*"},
-		"ExposeHeaders":  []string{"ETag"},
-		"MaxAgeSeconds":  DefaultCORSMaxAge,
-	}}}
+	policy := s3CORSDocument(origin, methods)
 	js, _ := json.Marshal(policy)
 	fix := awsCLI(a, "put-bucket-cors") + " --cors-configuration " + shellQuote(string(js))
 	if replacing {
