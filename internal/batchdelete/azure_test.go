@@ -173,3 +173,44 @@ func TestAzureFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestAzureKeysAreServiceNames: keys name blobs as the service stores
+// them (as presigned URLs do), not as gocloud's azureblob escapes them: it
+// stores a key "a%b" as "a__0x25__b". A blob uploaded natively as "a%b"
+// is deleted by the key "a%b"; the blob the portable bucket wrote for "a%b"
+// is another blob, and stays.
+func TestAzureKeysAreServiceNames(t *testing.T) {
+	a := azureAddress(t, "pre")
+	h := mustOpen(t, a)
+	ctx := t.Context()
+	for _, name := range []string{"pre/a%b", "pre/c#d?e", "pre/dir/f g+h"} {
+		if _, err := h.AzureContainer().NewBlockBlobClient(name).UploadBuffer(ctx, []byte("x"), nil); err != nil {
+			t.Fatalf("upload %q: %v", name, err)
+		}
+	}
+	put(t, h, []string{"x%y"}) // stored as pre/x__0x25__y
+	res, err := mustNew(t, h, batchdelete.Options{}).Delete(ctx, []string{"a%b", "c#d?e", "dir/f g+h", "x%y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []batchdelete.Status{batchdelete.Deleted, batchdelete.Deleted, batchdelete.Deleted, batchdelete.Gone}
+	for i, r := range res {
+		if r.Status != want[i] {
+			t.Errorf("%q: %v (%v), want %v", r.Key, r.Status, r.Err, want[i])
+		}
+	}
+	var left []string
+	pager := h.AzureContainer().NewListBlobsFlatPager(nil)
+	for pager.More() {
+		page, err := pager.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range page.Segment.BlobItems {
+			left = append(left, *b.Name)
+		}
+	}
+	if len(left) != 1 || left[0] != "pre/x__0x25__y" {
+		t.Errorf("left %q, want only the portable bucket's escaped blob", left)
+	}
+}

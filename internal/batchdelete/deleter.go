@@ -120,6 +120,12 @@ type backend interface {
 	delete(ctx context.Context, keys []string) []outcome
 }
 
+// soloer is a backend some of whose keys cannot share a batch request:
+// each such key is sent in a request of its own.
+type soloer interface {
+	solo(key string) bool
+}
+
 // outcome is what a request said of one key.
 type outcome struct {
 	gone  bool  // the service said the key did not exist
@@ -197,7 +203,8 @@ func (d *Deleter) Stats() Stats {
 // BatchSize is the most keys one delete request carries for this bucket.
 func (d *Deleter) BatchSize() int { return d.b.batch() }
 
-// Delete deletes keys (relative to the handle's prefix) and returns one
+// Delete deletes keys (the service's object names, relative to the
+// handle's prefix: see the package documentation) and returns one
 // Result per key, in the order given; a key given twice is deleted once
 // and gets the same Result twice. An empty key is Failed with
 // InvalidArgument and never sent: it would name the prefix itself.
@@ -255,12 +262,19 @@ type unit struct {
 func (d *Deleter) run(ctx context.Context, keys []string, st []Result) {
 	n := d.b.batch()
 	var units []unit
-	for i := 0; i < len(keys); i += n {
-		u := unit{}
-		for j := i; j < min(i+n, len(keys)); j++ {
-			u.idx = append(u.idx, j)
+	var cur unit
+	for i, k := range keys {
+		if s, ok := d.b.(soloer); ok && s.solo(k) {
+			units = append(units, unit{idx: []int{i}})
+			continue
 		}
-		units = append(units, u)
+		cur.idx = append(cur.idx, i)
+		if len(cur.idx) == n {
+			units, cur = append(units, cur), unit{}
+		}
+	}
+	if len(cur.idx) > 0 {
+		units = append(units, cur)
 	}
 	if len(units) == 0 {
 		return

@@ -5,6 +5,19 @@
 // collector decides what may go; this package only makes the deletes
 // efficient and their outcomes exact.
 //
+// # Keys
+//
+// Keys are object names as the service stores them, relative to the
+// handle's prefix: the names presigned URLs address, and a native listing
+// returns. They are not gocloud's portable keys, which its drivers
+// hex-escape on the way in and unescape on the way out (s3blob: control
+// characters and "../"; azureblob also " # % ? \ DEL and a trailing "/";
+// gcsblob: CR and LF), so a portable key can name another object than the
+// service's name of the same spelling. A sweep that joins listed keys with
+// live keys must list natively, or the two sides normalise keys
+// differently. mem and file have only the portable bucket, so there the
+// keys are its keys.
+//
 // # How each provider deletes
 //
 //   - S3, CoreWeave and S3-compatible stores: DeleteObjects, up to
@@ -17,10 +30,15 @@
 //     x-amz-checksum-* header (versitygw v1.8.0 answers 400 InvalidRequest
 //     without either), and stores that predate the CRC checksums know only
 //     Content-MD5. S3 answers a key that does not exist as deleted, so on S3
-//     "already gone" is reported as Deleted.
+//     "already gone" is reported as Deleted. A key XML 1.0 cannot carry
+//     (most control characters, invalid UTF-8) is deleted alone with
+//     DeleteObject: in a DeleteObjects body the SDK would write it as
+//     U+FFFD, which names, and deletes, another key.
 //   - Azure: Blob Batch, up to Rules().BatchDelete (256) subrequests per
 //     request, each subrequest's status read on its own: 404 BlobNotFound is
 //     already gone, 403 is an error. No version id or snapshot is named.
+//     The SDK writes a "/" in a name as %2F in the subrequest's path,
+//     which Azurite and, per the SDK's live tests, Azure accept.
 //   - GCS: one native Delete per key, up to Rules().BatchDelete (100) in
 //     flight, without a generation (so a versioned or soft-deleting bucket
 //     keeps the object). Only an HTTP 404 is "already gone": gcsblob would

@@ -3,6 +3,7 @@ package batchdelete
 import (
 	"context"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -46,7 +47,27 @@ func newS3Backend(h *provider.Handle) backend {
 func (b *s3Backend) batch() int    { return b.n }
 func (b *s3Backend) parallel() int { return defaultBatchParallel }
 
+// solo reports whether key cannot be named in a DeleteObjects body: XML
+// 1.0 has no way to write most control characters, and the SDK's encoder
+// replaces them, and invalid UTF-8, with U+FFFD, so the request would name
+// another key (and delete it, if it exists). Such a key is deleted with
+// DeleteObject, which carries it percent-encoded in the URL.
+func (b *s3Backend) solo(key string) bool {
+	if !utf8.ValidString(key) {
+		return true
+	}
+	for _, r := range key {
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+			return true
+		}
+	}
+	return false
+}
+
 func (b *s3Backend) delete(ctx context.Context, keys []string) []outcome {
+	if len(keys) == 1 && b.solo(keys[0]) {
+		return []outcome{b.deleteOne(ctx, keys[0])}
+	}
 	outs := make([]outcome, len(keys))
 	objs := make([]types.ObjectIdentifier, len(keys))
 	idx := make(map[string]int, len(keys))
@@ -88,6 +109,15 @@ func (b *s3Backend) delete(ctx context.Context, keys []string) []outcome {
 		}
 	}
 	return outs
+}
+
+// deleteOne deletes one key with DeleteObject, without a version id.
+func (b *s3Backend) deleteOne(ctx context.Context, key string) outcome {
+	_, err := b.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(b.bucket), Key: aws.String(b.prefix + key)}, b.optFns...)
+	if err != nil {
+		return outcome{err: wrap(b.h, provider.OpDelete, err), retry: temporary(ctx, err)}
+	}
+	return outcome{}
 }
 
 // keyOutcome reads one <Error> entry of a DeleteObjects answer.

@@ -454,3 +454,43 @@ func TestS3Cancel(t *testing.T) {
 		t.Errorf("requests = %d, want 2", got)
 	}
 }
+
+// TestS3KeysXMLCannotCarry: a DeleteObjects body is XML, and the SDK
+// writes a character XML cannot carry as U+FFFD, which names another key.
+// Each case writes the key and the twin the mangling would name (natively:
+// the names are the service's), deletes the key, and checks that the key
+// is gone and the twin is not.
+func TestS3KeysXMLCannotCarry(t *testing.T) {
+	for _, tc := range []struct{ name, key, twin string }{
+		{"a control character", "a\x01b", "a\uFFFDb"},
+		{"invalid UTF-8", "a\xffb", "a\uFFFDb"},
+		{"a carriage return, which XML parsers turn into a line feed", "a\rb", "a\nb"},
+		{"a tab, escaped by the SDK", "a\tb", "a b"},
+		{"a key U+FFFD itself", "a\uFFFDb", "a\x01b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, srv := s3Address(t, "pre")
+			c := srv.Client()
+			for _, k := range []string{tc.key, tc.twin} {
+				if _, err := c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String("pre/" + k), Body: bytes.NewReader(nil)}); err != nil {
+					t.Fatalf("PutObject(%q): %v", k, err)
+				}
+			}
+			h := mustOpen(t, a)
+			res, err := mustNew(t, h, batchdelete.Options{}).Delete(t.Context(), []string{tc.key, "other"})
+			if err != nil || res[0].Status != batchdelete.Deleted {
+				t.Fatalf("Delete: %+v, %v", res, err)
+			}
+			has := func(k string) bool {
+				_, err := c.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(a.Bucket), Key: aws.String("pre/" + k)})
+				return err == nil
+			}
+			if has(tc.key) {
+				t.Errorf("%q is still there", tc.key)
+			}
+			if !has(tc.twin) {
+				t.Errorf("%q, which was not asked for, was deleted", tc.twin)
+			}
+		})
+	}
+}
