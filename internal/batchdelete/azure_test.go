@@ -28,7 +28,7 @@ func TestAzureBatchAzurite(t *testing.T) {
 		wantRequests int
 	}{
 		{"520 blobs take 3 batches of at most 256", 520, 0, 3},
-		{"256 blobs fit one batch", 256, 0, 1},
+		{"256 keys fit one batch", 0, 256, 1},
 		{"a blob that does not exist is already gone (404 BlobNotFound)", 0, 2, 1},
 		{"existing and missing blobs share a batch", 2, 2, 1},
 	} {

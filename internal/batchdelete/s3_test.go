@@ -37,7 +37,7 @@ func TestS3DeleteVersitygw(t *testing.T) {
 		wantRequests int
 	}{
 		{"2500 objects take 3 requests of at most 1000 keys", 2500, 0, 3},
-		{"1000 objects fit one request", 1000, 0, 1},
+		{"1000 keys fit one request", 0, 1000, 1},
 		{"keys that never existed read as deleted, as S3 answers both alike", 0, 5, 1},
 		{"existing and missing keys share a request", 3, 3, 1},
 	} {
