@@ -7,14 +7,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/presign"
@@ -188,7 +192,96 @@ func TestServeAndPresignEndToEnd(t *testing.T) {
 			t.Errorf("PUT with another Content-Type: %d %s, want 403", resp.StatusCode, b)
 		}
 	})
+	t.Run("the printed curl line uploads to byob serve", func(t *testing.T) {
+		if _, err := exec.LookPath("curl"); err != nil {
+			t.Skip("curl is not installed: the curl line is not run")
+		}
+		src := filepath.Join(root, "it's src.txt")
+		other := []byte("sent by curl\n")
+		os.WriteFile(src, other, 0o600)
+		p := presignJSON(t, "--put", "--content-md5", md5b64(other), "--file", src, addr, "team/curl.txt")
+		if out, err := exec.Command("sh", "-c", p.Curl).CombinedOutput(); err != nil {
+			t.Fatalf("curl PUT: %v: %s", err, out)
+		}
+		if resp, b := send(t, presignJSON(t, addr, "team/curl.txt"), nil); resp.StatusCode != 200 || !bytes.Equal(b, other) {
+			t.Errorf("GET after curl PUT: %d %q", resp.StatusCode, b)
+		}
+		p = presignJSON(t, "--file", filepath.Join(root, "back.txt"), addr, "team/curl.txt")
+		if out, err := exec.Command("sh", "-c", p.Curl).CombinedOutput(); err != nil {
+			t.Fatalf("curl GET: %v: %s", err, out)
+		}
+		if b, _ := os.ReadFile(filepath.Join(root, "back.txt")); !bytes.Equal(b, other) {
+			t.Errorf("curl GET wrote %q", b)
+		}
+		if resp, _ := send(t, presignJSON(t, "--put", addr, "team/curl.txt"), nil); resp.StatusCode != 200 {
+			t.Fatalf("overwrite: %d", resp.StatusCode)
+		}
+	})
 	statePath, stagingDir := servePaths(dir)
+	t.Run("multipart parts are staged beside the bucket, outside its listing", func(t *testing.T) {
+		st, err := readState(statePath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := fileAddress(dir)
+		reg, loc, err := openLocation(context.Background(), a, provider.WithExistingDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer reg.Close()
+		signer, err := presign.NewLocalSigner(presign.LocalConfig{Location: loc, BaseURL: st.BaseURL, Keys: st.Keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := presign.LocalOptions{Expires: time.Now().Add(time.Hour)}
+		const mkey = "team/multi.bin"
+		r, err := signer.SignCreateUpload(mkey, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, b := send(t, fromRequest(r), nil)
+		var created struct{ UploadId string }
+		if resp.StatusCode != 200 || xml.Unmarshal(b, &created) != nil {
+			t.Fatalf("create: %d %s", resp.StatusCode, b)
+		}
+		part := bytes.Repeat([]byte("p"), 1<<10)
+		r, err = signer.SignUploadPart(mkey, created.UploadId, 1, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, b = send(t, fromRequest(r), bytes.NewReader(part))
+		if resp.StatusCode != 200 {
+			t.Fatalf("part: %d %s", resp.StatusCode, b)
+		}
+		etag := resp.Header.Get("ETag")
+		staged := 0
+		filepath.WalkDir(stagingDir, func(_ string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() {
+				staged++
+			}
+			return nil
+		})
+		if staged == 0 {
+			t.Errorf("nothing staged in %s during the upload", stagingDir)
+		}
+		if keys := listKeys(t, dir); slices.Contains(keys, mkey) || len(keys) != 2 {
+			t.Errorf("bucket listing during the upload: %q, want only the two objects", keys)
+		}
+		r, err = signer.SignCompleteUpload(mkey, created.UploadId, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, b = send(t, fromRequest(r), strings.NewReader("<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"+etag+"</ETag></Part></CompleteMultipartUpload>"))
+		if resp.StatusCode != 200 {
+			t.Fatalf("complete: %d %s", resp.StatusCode, b)
+		}
+		if keys := listKeys(t, dir); !slices.Contains(keys, mkey) {
+			t.Errorf("bucket listing after completion lacks %q: %q", mkey, keys)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, mkey)); err != nil || !bytes.Equal(b, part) {
+			t.Errorf("completed object: %d bytes, %v", len(b), err)
+		}
+	})
 	t.Run("the state file is 0600, beside the bucket, and not in its listing", func(t *testing.T) {
 		fi, err := os.Stat(statePath)
 		if err != nil {
@@ -200,8 +293,9 @@ func TestServeAndPresignEndToEnd(t *testing.T) {
 		if _, err := os.Stat(stagingDir); err != nil {
 			t.Errorf("no staging directory beside the bucket: %v", err)
 		}
-		if keys := listKeys(t, dir); len(keys) != 1 || keys[0] != key {
-			t.Errorf("bucket listing %q, want only %q", keys, key)
+		want := []string{"team/curl.txt", "team/multi.bin", key}
+		if keys := listKeys(t, dir); !slices.Equal(keys, want) {
+			t.Errorf("bucket listing %q, want only %q", keys, want)
 		}
 	})
 	if code := s.stop(); code != 0 {
@@ -224,6 +318,15 @@ func TestServeAndPresignEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	testsecret.Check(t, "serve's output", s.stdout.String()+s.stderr.String(), signatureOf(t, get.URL), signatureOf(t, put.URL), st.Keys.EncodeSecret())
+}
+
+// fromRequest is r as presign --json prints it.
+func fromRequest(r presign.Request) presignOut {
+	p := presignOut{Method: r.Method, URL: r.URL, Headers: map[string]string{}}
+	for k := range r.Header {
+		p.Headers[k] = r.Header.Get(k)
+	}
+	return p
 }
 
 // flipLastHex changes the last hex digit of u (the signature's).
