@@ -466,7 +466,10 @@ func TestServeBadInput(t *testing.T) {
 			}
 			var out, errOut lockedBuffer
 			c := cli{stdout: &out, stderr: &errOut, getenv: func(string) string { return "" }}
-			code := c.serve(context.Background(), args, serveHooks{ready: func(string) { t.Error("serve got ready") }})
+			// Should serve get ready after all, it stops at once.
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			code := c.serve(ctx, args, serveHooks{ready: func(string) { t.Error("serve got ready"); cancel() }})
 			if code != 2 {
 				t.Errorf("exit %d, want 2; stderr: %s", code, errOut.String())
 			}
