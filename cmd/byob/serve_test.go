@@ -504,3 +504,22 @@ func TestServeHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestServeJSONReadyLine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bucket")
+	s := startServe(t, dir, []string{"--json"}, serveHooks{})
+	var ready map[string]string
+	if err := json.Unmarshal([]byte(s.stdout.String()), &ready); err != nil {
+		t.Fatalf("ready line is not one JSON object: %v: %s", err, s.stdout)
+	}
+	state, staging := servePaths(dir)
+	want := map[string]string{"baseURL": s.baseURL, "dir": dir, "state": state, "staging": staging}
+	if len(ready) != len(want) {
+		t.Errorf("ready line %v, want %v", ready, want)
+	}
+	for k, v := range want {
+		if ready[k] != v {
+			t.Errorf("ready line %s = %q, want %q", k, ready[k], v)
+		}
+	}
+}
