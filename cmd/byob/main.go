@@ -6,6 +6,11 @@
 //	byob check [flags] '<address>'
 //	                           check the bucket's reachability, permissions and
 //	                           settings; print each finding and its fix
+//	byob policy <provider> --bucket NAME [flags]
+//	                           print the bucket settings byob needs, filled in
+//	byob presign [flags] '<address>' KEY
+//	                           sign one request; print it and a curl line
+//	byob serve --dir DIR       serve a file:// bucket behind the signed-URL handler
 //
 // Exit status of address: 0 on success, 2 on a bad address or usage error.
 // Exit status of check: 0 when every check is ok, 1 when the worst finding
@@ -39,6 +44,12 @@ const usage = `usage:
   byob check [-origin O] [-kms-key K] [-gc] '<address>'
                              check the bucket and print what to fix
                              (exit 0: all ok, 1: warnings, 2: errors)
+  byob policy <provider> --bucket NAME [--principal ARN] [--kms-key ARN] [--sub-path P]
+                             print the CORS, access, encryption and lifecycle settings to apply
+  byob presign [--put] [flags] '<address>' KEY
+                             print a signed URL for KEY and a curl line that sends it
+  byob serve --dir DIR [--listen 127.0.0.1:PORT]
+                             serve the file:// bucket DIR for signed URLs
 
 Addresses: s3://, cw://, gs://, az://, file://, mem:// (see the README).
 `
@@ -73,11 +84,15 @@ func (c cli) run(args []string) int {
 		return c.runCheck(args[1:])
 	case "policy":
 		return c.runPolicy(args[1:])
+	case "presign":
+		return c.runPresign(args[1:])
+	case "serve":
+		return c.runServe(args[1:])
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(c.stdout, usage)
 		return 0
 	}
-	fix := "the commands are address and check; run 'byob help'"
+	fix := "the commands are address, check, policy, presign and serve; run 'byob help'"
 	if mayHoldSecret(args[0]) {
 		fix = "name the command first: byob address '<address>' or byob check '<address>'"
 	}
