@@ -1,10 +1,11 @@
 # Integration tests run against real storage servers on loopback, started by
 # scripts/testservers.sh (versitygw for S3, Azurite for Azure Blob; GCS is
-# faked in-process). 'make unit' needs none of them.
+# faked in-process), and a browser test in headless Debian chromium, which
+# the script installs with apt-get when missing. 'make unit' needs none of them.
 
 SERVERS = bash scripts/testservers.sh
 
-.PHONY: all test unit bench servers-install servers-start servers-stop
+.PHONY: all test unit bench servers-install servers-start servers-stop chromium-install
 
 all: test
 
@@ -22,6 +23,11 @@ bench:
 
 servers-install:
 	$(SERVERS) install
+
+# Debian's chromium for the browser test (internal/browsertest); 'make test'
+# and servers-install install it too.
+chromium-install:
+	$(SERVERS) chromium
 
 # Start the servers for interactive work: then '. .tools/run/env'.
 servers-start: servers-install

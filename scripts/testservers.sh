@@ -3,6 +3,7 @@
 # the integration tests, on loopback only.
 #
 #   scripts/testservers.sh install        build/install servers into .tools/
+#   scripts/testservers.sh chromium       install only the browser
 #   scripts/testservers.sh start          start them; writes .tools/run/env
 #   scripts/testservers.sh stop           stop them; safe to repeat
 #   scripts/testservers.sh run -- CMD...  install, start, run CMD with the
@@ -13,6 +14,9 @@
 #   versitygw v1.8.0  S3 gateway, posix backend   BYOB_TEST_S3_*
 #   Azurite 3.37.0    Azure blob emulator          BYOB_TEST_AZURITE_*
 # Fake GCS runs in-process inside the Go tests, not here.
+# Browser:
+#   Debian's chromium  headless, for the browser test  BYOB_TEST_CHROMIUM
+#   (installed with apt-get when missing; 'run' exports its path)
 #
 # After 'start', '. .tools/run/env' exports the variables into a shell.
 set -euo pipefail
@@ -49,7 +53,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -114,6 +118,25 @@ install_azurite() {
 	azurite_ok || die "installed azurite does not report version $AZURITE_VERSION"
 }
 
+# chromium_path prints the path of the browser the browser test drives.
+chromium_path() { command -v chromium 2>/dev/null; }
+
+# install_chromium installs Debian's chromium when it is missing. It is the
+# distribution's build (no test tool downloads its own browser: this
+# machine's network reaches only the package registries). Recommends are
+# skipped: they pull in upower, udev and printer tools a headless browser
+# never uses; fontconfig already brings a font (DejaVu) for screenshots.
+install_chromium() {
+	if chromium_path >/dev/null; then
+		log "chromium already installed: $(chromium_path)"
+		return
+	fi
+	log "chromium not found; installing Debian's chromium with apt-get (takes a minute or two)..."
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >&2
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >&2
+	chromium_path >/dev/null || die "apt-get installed chromium, but it is not on PATH"
+}
+
 cmd_install() {
 	mkdir -p "$TOOLS"
 	# Serialise concurrent installs (e.g. two 'make test' in one checkout).
@@ -123,6 +146,7 @@ cmd_install() {
 	fi
 	install_versitygw
 	install_azurite
+	install_chromium
 	if command -v flock >/dev/null 2>&1; then
 		exec 9>&-
 	fi
@@ -278,6 +302,9 @@ cmd_start() {
 		echo "export BYOB_TEST_AZURITE_ENDPOINT=$(shell_quote "http://127.0.0.1:$az_port")"
 		echo "export BYOB_TEST_AZURITE_ACCOUNT=$(shell_quote "$AZ_ACCOUNT")"
 		echo "export BYOB_TEST_AZURITE_KEY=$(shell_quote "$AZ_KEY")"
+		if chromium_path >/dev/null; then
+			echo "export BYOB_TEST_CHROMIUM=$(shell_quote "$(chromium_path)")"
+		fi
 	} >"$RUN/env.tmp"
 	mv "$RUN/env.tmp" "$RUN/env"
 	trap - EXIT
@@ -346,6 +373,7 @@ cmd_run() {
 
 case ${1:-} in
 install) cmd_install ;;
+chromium) install_chromium ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 run)

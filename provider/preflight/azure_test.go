@@ -32,6 +32,8 @@ func checkAzuriteAddress(t *testing.T, srv testenv.AzuriteServer, ctr, path stri
 // delete are account-wide: tests that change them must not run in parallel.
 func checkAzuriteService(t *testing.T, srv testenv.AzuriteServer) *service.Client {
 	t.Helper()
+	// Other packages' tests (the browser test) change them too.
+	testenv.LockAzuriteService(t)
 	cred, err := service.NewSharedKeyCredential(srv.Account, srv.Key)
 	if err != nil {
 		t.Fatal(err)
