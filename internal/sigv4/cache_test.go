@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // TestPrefixIsPartOfTheKey: a key split into Prefix and Key at any byte
@@ -110,5 +111,26 @@ func TestRequestStaysOnTheStack(t *testing.T) {
 	sign() // fills the caches
 	if n := testing.AllocsPerRun(100, sign); n != 1 {
 		t.Errorf("Presign with a Request on the stack makes %v allocations, want 1 (the URL)", n)
+	}
+}
+
+// TestSecondCache signs with one Signer in a second, again in it (resuming
+// the string to sign's first block), in the next second and back, with a
+// region long enough for that first block to be fixed and one too short:
+// every URL is the SDK's.
+func TestSecondCache(t *testing.T) {
+	s, _ := NewSigner(plainCreds.ak, plainCreds.sk, "")
+	for _, region := range []string{"us-east-1", "eu"} {
+		for _, d := range []time.Duration{0, 0, time.Second, time.Second, 0, 2 * time.Second} {
+			r := baseRequest()
+			r.Region, r.Time = region, signTime.Add(d)
+			want, err := sdkPresign(plainCreds, &r, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Presign(&r); err != nil || got != want.URL {
+				t.Fatalf("%s at +%v: got %s, %v\nwant %s", region, d, got, err, want.URL)
+			}
+		}
 	}
 }
