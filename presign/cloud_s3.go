@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,13 +24,6 @@ type s3Signer struct {
 	pathStyle bool
 	userParam string
 	cur       atomic.Pointer[s3Creds]
-	scratch   sync.Pool // *s3Scratch
-}
-
-// s3Scratch is a SigV4 request and its query, reused across URLs.
-type s3Scratch struct {
-	r sigv4.Request
-	q [1]sigv4.Param
 }
 
 // s3Creds is a sigv4.Signer and the credentials it was made for, to
@@ -94,29 +86,29 @@ func s3Op(o *Options, method string) sigv4.Op {
 	return sigv4.GetObject
 }
 
-func (b *s3Signer) sign(_ context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
+func (b *s3Signer) sign(ctx context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
+	return b.signPrefixed(ctx, c, "", full, o, method, t, exp)
+}
+
+// signPrefixed hands sigv4 the prefix and the key apart, and a request
+// on the stack (sigv4 keeps nothing of it): the URL is the only
+// allocation.
+func (b *s3Signer) signPrefixed(_ context.Context, c creds, prefix, key string, o Options, method string, t, exp time.Time) (Request, error) {
 	t = t.Truncate(time.Second)
 	d := exp.Sub(t).Truncate(time.Second)
 	if (o.Op == OpUploadPart || o.Op == OpCompleteUpload || o.Op == OpAbortUpload) && o.UploadID == "" {
 		return Request{}, optErr("UploadID", "the upload id is empty", "give the id CreateMultipartUpload returned")
 	}
-	// sigv4 keeps nothing of the request, but escape analysis cannot see
-	// that: a pooled one saves its (and the query's) allocation per URL.
-	sc, _ := b.scratch.Get().(*s3Scratch)
-	if sc == nil {
-		sc = new(s3Scratch)
-	}
-	sc.r = sigv4.Request{Op: s3Op(&o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Key: full,
+	r := sigv4.Request{Op: s3Op(&o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Prefix: prefix, Key: key,
 		PathStyle: b.pathStyle, Region: b.region, Time: t, Expires: d,
 		PartNumber: o.PartNumber, UploadID: o.UploadID, ContentType: o.ContentType, ContentMD5: o.ContentMD5,
 		ResponseContentType: o.ResponseContentType, ResponseContentDisposition: o.ResponseContentDisposition}
+	var q [1]sigv4.Param
 	if o.User != "" && b.userParam != "" {
-		sc.q[0] = sigv4.Param{Name: b.userParam, Value: o.User}
-		sc.r.Query = sc.q[:]
+		q[0] = sigv4.Param{Name: b.userParam, Value: o.User}
+		r.Query = q[:]
 	}
-	u, err := c.impl.(*s3Creds).signer.Presign(&sc.r)
-	*sc = s3Scratch{} // holds no key or user while pooled
-	b.scratch.Put(sc)
+	u, err := c.impl.(*s3Creds).signer.Presign(&r)
 	if err != nil {
 		return Request{}, &Error{Op: "sign", Kind: ErrSign, Cause: err}
 	}

@@ -111,8 +111,9 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 	if err != nil {
 		return Request{}, err
 	}
-	full, err := loc.FullKey(key) // checks the key, once for the backends too
-	if err != nil {
+	// FullKey's check, once for the backends too; the concatenation is
+	// left to the backends that need it (see prefixSigner).
+	if err := loc.CheckKey(key); err != nil {
 		return Request{}, err
 	}
 	st, err := s.state(loc)
@@ -141,7 +142,12 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 			return r, nil
 		}
 	}
-	r, err := st.impl.sign(ctx, c, key, full, o, m, t, exp)
+	var r Request
+	if ps, ok := st.impl.(prefixSigner); ok {
+		r, err = ps.signPrefixed(ctx, c, loc.Prefix(), key, o, m, t, exp)
+	} else {
+		r, err = st.impl.sign(ctx, c, key, loc.Prefix()+key, o, m, t, exp)
+	}
 	if err != nil {
 		return Request{}, err
 	}
@@ -183,6 +189,13 @@ type locSigner interface {
 	// through the interface would move every caller's Options to the heap.
 	sign(ctx context.Context, c creds, key, full string, o Options, method string, t, exp time.Time) (Request, error)
 	binds(ctx context.Context) (Binds, error)
+}
+
+// prefixSigner is a locSigner that takes the location's prefix and the
+// key apart, sparing the full key's allocation on the hot path.
+type prefixSigner interface {
+	// signPrefixed is sign for the full key prefix+key, checked already.
+	signPrefixed(ctx context.Context, c creds, prefix, key string, o Options, method string, t, exp time.Time) (Request, error)
 }
 
 // backends builds a location's signer from its provider: the one switch

@@ -106,6 +106,11 @@ type Request struct {
 	// Key is the object key, unescaped; it is escaped as the SDK escapes
 	// keys (every byte but A-Z a-z 0-9 - . _ ~ and '/'). It must not be empty.
 	Key string
+	// Prefix, when set, comes before Key in the object key, escaped the
+	// same way: the URL for Prefix "a/" and Key "b" is the URL for Key
+	// "a/b". It spares a caller that keeps its objects under a prefix the
+	// concatenation of the two (an allocation per URL).
+	Prefix string
 	// PathStyle puts the bucket in the path (/bucket/key) instead of the host
 	// (bucket.host/key). Like the SDK, a virtual-hosted request falls back to
 	// path style when the bucket is not a DNS label (dots, upper case,
@@ -165,86 +170,146 @@ const MaxExpires = 7 * 24 * time.Hour
 
 // validate checks r against ops and the URL syntax, so that Presign never
 // writes a URL that the SDK would write differently or a server would
-// parse differently.
-func (r *Request) validate() error {
+// parse differently. It returns r's endpoint, from st's cache or checked
+// and cached now: the same Scheme, Host, Bucket and PathStyle always pass
+// or fail the same checks, so a hit skips none.
+func (r *Request) validate(st *state) (*endpoint, error) {
 	if !r.Op.valid() {
-		return invalid("Op", "no operation set", "set Op to GetObject, HeadObject, PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload or AbortMultipartUpload")
+		return nil, invalid("Op", "no operation set", "set Op to GetObject, HeadObject, PutObject, CreateMultipartUpload, UploadPart, CompleteMultipartUpload or AbortMultipartUpload")
 	}
 	rule := &ops[r.Op]
-	if r.Scheme != "https" && r.Scheme != "http" {
-		return invalid("Scheme", "must be \"https\" or \"http\"", "set Scheme to the endpoint's scheme, in lower case")
-	}
-	if !validHost(r.Host) {
-		return invalid("Host", "is not a host[:port]", "set Host to the endpoint's host name or IP address, with an optional port, and nothing else (no scheme, path or bucket)")
-	}
-	if !validBucket(r.Bucket) {
-		return invalid("Bucket", "must be 3 to 255 characters of A-Z a-z 0-9 . _ -", "give the bucket's name alone")
-	}
-	if directoryBucket(r.Bucket) {
-		return invalid("Bucket", "is an S3 Express directory bucket (--x-s3), which signs with session credentials", "use a general purpose bucket")
+	e := st.endpoint(r)
+	if e == nil {
+		var err error
+		if e, err = newEndpoint(r.Scheme, r.Host, r.Bucket, r.PathStyle); err != nil {
+			return nil, err
+		}
+		st.eps[st.nextEp.Add(1)%uint32(len(st.eps))].Store(e)
 	}
 	if r.Key == "" {
-		return invalid("Key", "is empty", "give the object key")
+		return nil, invalid("Key", "is empty", "give the object key")
 	}
 	if !validLabel(r.Region) {
-		return invalid("Region", "must be a DNS label (letters, digits and inner hyphens)", "set Region to the bucket's region, e.g. us-east-1 or US-EAST-04A")
+		return nil, invalid("Region", "must be a DNS label (letters, digits and inner hyphens)", "set Region to the bucket's region, e.g. us-east-1 or US-EAST-04A")
 	}
 	if r.Time.IsZero() {
-		return invalid("Time", "is not set", "pass the signing time; the signer has no clock")
+		return nil, invalid("Time", "is not set", "pass the signing time; the signer has no clock")
 	}
 	if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
-		return invalid("Time", "is outside the years 0 to 9999", "pass a current time")
+		return nil, invalid("Time", "is outside the years 0 to 9999", "pass a current time")
 	}
 	if s := r.Expires / time.Second; s < 1 || s > MaxExpires/time.Second {
-		return invalid("Expires", "must be 1 s to 7 days", "choose an expiry within SigV4's limits")
+		return nil, invalid("Expires", "must be 1 s to 7 days", "choose an expiry within SigV4's limits")
 	}
 	if rule.part {
 		if r.PartNumber < 1 || r.PartNumber > 10000 {
-			return invalid("PartNumber", "must be 1 to 10000 for "+rule.name, "number the parts from 1")
+			return nil, invalid("PartNumber", "must be 1 to 10000 for "+rule.name, "number the parts from 1")
 		}
 	} else if r.PartNumber != 0 {
-		return invalid("PartNumber", "is only for UploadPart", "leave PartNumber zero for "+rule.name)
+		return nil, invalid("PartNumber", "is only for UploadPart", "leave PartNumber zero for "+rule.name)
 	}
 	if rule.upload {
 		if r.UploadID == "" {
-			return invalid("UploadID", "is empty", "pass the id CreateMultipartUpload returned")
+			return nil, invalid("UploadID", "is empty", "pass the id CreateMultipartUpload returned")
 		}
 	} else if r.UploadID != "" {
-		return invalid("UploadID", "is only for UploadPart, CompleteMultipartUpload and AbortMultipartUpload", "leave UploadID empty for "+rule.name)
+		return nil, invalid("UploadID", "is only for UploadPart, CompleteMultipartUpload and AbortMultipartUpload", "leave UploadID empty for "+rule.name)
 	}
 	if r.ContentType != "" {
 		if !rule.contentType {
-			return invalid("ContentType", "cannot be signed for "+rule.name, "leave ContentType empty")
+			return nil, invalid("ContentType", "cannot be signed for "+rule.name, "leave ContentType empty")
 		}
 		if !validHeaderValue(r.ContentType) {
-			return invalid("ContentType", "holds a control or non-ASCII character", "give a plain media type such as text/plain; charset=utf-8")
+			return nil, invalid("ContentType", "holds a control or non-ASCII character", "give a plain media type such as text/plain; charset=utf-8")
 		}
 	}
 	if r.ContentMD5 != "" {
 		if !rule.contentMD5 {
-			return invalid("ContentMD5", "cannot be signed for "+rule.name, "leave ContentMD5 empty")
+			return nil, invalid("ContentMD5", "cannot be signed for "+rule.name, "leave ContentMD5 empty")
 		}
 		if !validMD5(r.ContentMD5) {
-			return invalid("ContentMD5", "is not the base64 of a 16-byte MD5", "pass base64.StdEncoding of the body's MD5 sum (24 characters), not hex")
+			return nil, invalid("ContentMD5", "is not the base64 of a 16-byte MD5", "pass base64.StdEncoding of the body's MD5 sum (24 characters), not hex")
 		}
 	}
 	if (r.ResponseContentType != "" || r.ResponseContentDisposition != "") && !rule.overrides {
-		return invalid("ResponseContentType", "response overrides are only for GetObject and HeadObject", "leave them empty for "+rule.name)
+		return nil, invalid("ResponseContentType", "response overrides are only for GetObject and HeadObject", "leave them empty for "+rule.name)
 	}
 	for i, p := range r.Query {
 		if !validParamName(p.Name) {
-			return invalid("Query", "a parameter name is empty or has a character other than A-Z a-z 0-9 - . _ ~", "name extra parameters with URL-safe characters, e.g. X-User")
+			return nil, invalid("Query", "a parameter name is empty or has a character other than A-Z a-z 0-9 - . _ ~", "name extra parameters with URL-safe characters, e.g. X-User")
 		}
 		if reservedParam(p.Name) {
-			return invalid("Query", "parameter "+p.Name+" is written by the signer", "use the Request field for it, or another name")
+			return nil, invalid("Query", "parameter "+p.Name+" is written by the signer", "use the Request field for it, or another name")
 		}
 		for _, q := range r.Query[:i] {
 			if q.Name == p.Name {
-				return invalid("Query", "parameter "+p.Name+" is given twice", "give each extra parameter once")
+				return nil, invalid("Query", "parameter "+p.Name+" is given twice", "give each extra parameter once")
 			}
 		}
 	}
+	return e, nil
+}
+
+// endpoint is what a Request's Scheme, Host, Bucket and PathStyle fix:
+// checked once, with the URL's and the canonical request's pieces made
+// once, and kept by the Signer. It holds copies of the strings, so that
+// the Signer keeps nothing of a caller's Request (and escape analysis
+// lets a caller keep its Request on the stack).
+type endpoint struct {
+	scheme, host, bucket string
+	pathStyle            bool
+	virtual              bool   // bucket in the host name
+	urlBase              string // scheme "://" [bucket "."] host
+	pathBase             string // "/" or "/" bucket "/"
+	hostLine             string // "host:" [bucket "."] signed host "\n\n"
+}
+
+// endpoint returns r's endpoint from the cache, or nil.
+func (st *state) endpoint(r *Request) *endpoint {
+	for i := range st.eps {
+		if e := st.eps[i].Load(); e != nil && e.host == r.Host && e.bucket == r.Bucket && e.scheme == r.Scheme && e.pathStyle == r.PathStyle {
+			return e
+		}
+	}
 	return nil
+}
+
+// newEndpoint checks an endpoint as validate did field by field, in the
+// same order, and builds its pieces.
+func newEndpoint(rScheme, rHost, rBucket string, pathStyle bool) (*endpoint, error) {
+	if rScheme != "https" && rScheme != "http" {
+		return nil, invalid("Scheme", "must be \"https\" or \"http\"", "set Scheme to the endpoint's scheme, in lower case")
+	}
+	// Copies, in new variables (escape analysis does not follow
+	// reassignment): the checks below hand host to net/netip, which it
+	// sees keeping it, and the endpoint keeps them.
+	host, bucket := strings.Clone(rHost), strings.Clone(rBucket)
+	if !validHost(host) {
+		return nil, invalid("Host", "is not a host[:port]", "set Host to the endpoint's host name or IP address, with an optional port, and nothing else (no scheme, path or bucket)")
+	}
+	if !validBucket(bucket) {
+		return nil, invalid("Bucket", "must be 3 to 255 characters of A-Z a-z 0-9 . _ -", "give the bucket's name alone")
+	}
+	if directoryBucket(bucket) {
+		return nil, invalid("Bucket", "is an S3 Express directory bucket (--x-s3), which signs with session credentials", "use a general purpose bucket")
+	}
+	scheme := "https" // a constant, not the caller's string
+	if rScheme == "http" {
+		scheme = "http"
+	}
+	e := &endpoint{scheme: scheme, host: host, bucket: bucket, pathStyle: pathStyle,
+		virtual: !pathStyle && virtualHostable(bucket) && !hostIsIP(host)}
+	vhost := host
+	if e.virtual {
+		vhost = bucket + "." + host
+		e.pathBase = "/"
+		e.hostLine = "host:" + bucket + "." + signedHost(scheme, host) + "\n\n"
+	} else {
+		e.pathBase = "/" + bucket + "/"
+		e.hostLine = "host:" + signedHost(scheme, host) + "\n\n"
+	}
+	e.urlBase = scheme + "://" + vhost
+	return e, nil
 }
 
 // validHost accepts a DNS name or IPv4 address, or a bracketed IPv6

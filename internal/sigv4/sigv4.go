@@ -38,6 +38,10 @@ type state struct {
 	keys [4]atomic.Pointer[signingKey]
 	// next picks the slot a miss overwrites.
 	next atomic.Uint32
+	// eps caches validated endpoints the same way, nextEp picking the
+	// slot a miss overwrites.
+	eps    [4]atomic.Pointer[endpoint]
+	nextEp atomic.Uint32
 }
 
 type secrets struct {
@@ -58,6 +62,21 @@ type signingKey struct {
 	date         [8]byte
 	region       string
 	inner, outer []byte // sha256 digest states (encoding.BinaryMarshaler)
+	// credential is X-Amz-Credential's value and scope the string to
+	// sign's credential scope line, both fixed by the day and region.
+	credential, scope string
+	// second is the inner HMAC state after the string to sign's first
+	// block, which holds no more than the timestamp and the scope: URLs
+	// signed in the same second (an artifact's files, in a burst) resume
+	// it and hash one block fewer.
+	second atomic.Pointer[secondState]
+}
+
+// secondState is the inner HMAC state after a string to sign's first
+// block, for one timestamp.
+type secondState struct {
+	stamp [16]byte
+	state []byte
 }
 
 // NewSigner returns a Signer for an access key pair and an optional
@@ -112,13 +131,7 @@ func (s *Signer) Presign(r *Request) (string, error) {
 	}
 	var b strings.Builder
 	b.Grow(p.urlLen())
-	b.WriteString(p.scheme)
-	b.WriteString("://")
-	if p.virtual {
-		b.WriteString(p.bucket)
-		b.WriteByte('.')
-	}
-	b.WriteString(p.host)
+	b.WriteString(p.ep.urlBase)
 	b.Write(p.canon[p.path[0]:p.path[1]])
 	b.WriteByte('?')
 	b.Write(p.canon[p.query[0]:p.query[1]])
@@ -135,13 +148,7 @@ func (s *Signer) AppendPresign(dst []byte, r *Request) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	dst = append(dst, p.scheme...)
-	dst = append(dst, "://"...)
-	if p.virtual {
-		dst = append(dst, p.bucket...)
-		dst = append(dst, '.')
-	}
-	dst = append(dst, p.host...)
+	dst = append(dst, p.ep.urlBase...)
 	dst = append(dst, p.canon[p.path[0]:p.path[1]]...)
 	dst = append(dst, '?')
 	dst = append(dst, p.canon[p.query[0]:p.query[1]]...)
@@ -154,21 +161,15 @@ const sigParam = "&X-Amz-Signature="
 // presigned is a signed request: the canonical request holds the URL's
 // path and query, which Presign and AppendPresign copy out.
 type presigned struct {
-	scheme, host string
-	virtual      bool
-	bucket       string
-	canon        []byte
-	path, query  [2]int
-	sig          [2 * sha256.Size]byte
+	ep          *endpoint
+	canon       []byte
+	path, query [2]int
+	sig         [2 * sha256.Size]byte
 }
 
 // urlLen is the length of the URL, so that Presign allocates it once.
 func (p *presigned) urlLen() int {
-	n := len(p.scheme) + len("://") + len(p.host) + p.path[1] - p.path[0] + 1 + p.query[1] - p.query[0] + len(sigParam) + len(p.sig)
-	if p.virtual {
-		n += len(p.bucket) + 1
-	}
-	return n
+	return len(p.ep.urlBase) + p.path[1] - p.path[0] + 1 + p.query[1] - p.query[0] + len(sigParam) + len(p.sig)
 }
 
 // Kinds of query values, written by appendQuery.
@@ -211,12 +212,12 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	if r == nil {
 		return presigned{}, invalid("Request", "is nil", "pass a Request")
 	}
-	if err := r.validate(); err != nil {
+	ep, err := r.validate(s.st)
+	if err != nil {
 		return presigned{}, err
 	}
 	rule := &ops[r.Op]
-	p := presigned{scheme: r.Scheme, host: r.Host, bucket: r.Bucket}
-	p.virtual = !r.PathStyle && virtualHostable(r.Bucket) && !hostIsIP(r.Host)
+	p := presigned{ep: ep}
 
 	t := r.Time.UTC()
 	var stamp [16]byte // 20060102T150405Z
@@ -232,6 +233,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	stamp[15] = 'Z'
 	var date [8]byte
 	copy(date[:], stamp[:8])
+	k := s.key(date, r.Region)
 
 	var hdr int
 	if r.ContentMD5 != "" {
@@ -243,42 +245,54 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	signed := &signedHeaderLists[hdr]
 
 	// The query, in the order SigV4 wants: sorted by (escaped) name, which
-	// for these names is the name itself. The fixed names come sorted;
-	// extras are sorted in.
-	var qa [12]qparam
-	q := append(qa[:0],
-		qparam{"X-Amz-Algorithm", algorithm, qVerbatim},
-		qparam{"X-Amz-Credential", "", qCredential},
-		qparam{"X-Amz-Date", "", qDate},
-		qparam{"X-Amz-Expires", "", qSeconds},
-	)
+	// for these names is the name itself. The fixed names come sorted, in
+	// an array that never grows; the extras are sorted by index and merged
+	// in as they are written. So nothing of r reaches the heap, and a
+	// caller's Request (and its Query) can stay on its stack.
+	var qa [12]qparam // the most an operation writes: see ops
+	qa[0] = qparam{"X-Amz-Algorithm", algorithm, qVerbatim}
+	qa[1] = qparam{"X-Amz-Credential", "", qCredential}
+	qa[2] = qparam{"X-Amz-Date", "", qDate}
+	qa[3] = qparam{"X-Amz-Expires", "", qSeconds}
+	n := 4
 	sec := s.st.secrets
 	if sec.token != "" {
-		q = append(q, qparam{"X-Amz-Security-Token", sec.token, qVerbatim})
+		qa[n] = qparam{"X-Amz-Security-Token", sec.token, qVerbatim}
+		n++
 	}
-	q = append(q, qparam{"X-Amz-SignedHeaders", signed[0], qVerbatim})
+	qa[n] = qparam{"X-Amz-SignedHeaders", signed[0], qVerbatim}
+	n++
 	if rule.part {
-		q = append(q, qparam{"partNumber", "", qPart})
+		qa[n] = qparam{"partNumber", "", qPart}
+		n++
 	}
 	if r.ResponseContentDisposition != "" {
-		q = append(q, qparam{"response-content-disposition", r.ResponseContentDisposition, qEscape})
+		qa[n] = qparam{"response-content-disposition", r.ResponseContentDisposition, qEscape}
+		n++
 	}
 	if r.ResponseContentType != "" {
-		q = append(q, qparam{"response-content-type", r.ResponseContentType, qEscape})
+		qa[n] = qparam{"response-content-type", r.ResponseContentType, qEscape}
+		n++
 	}
 	if rule.upload {
-		q = append(q, qparam{"uploadId", r.UploadID, qEscape})
+		qa[n] = qparam{"uploadId", r.UploadID, qEscape}
+		n++
 	}
 	if rule.uploads {
-		q = append(q, qparam{"uploads", "", qVerbatim})
+		qa[n] = qparam{"uploads", "", qVerbatim}
+		n++
 	}
 	if rule.xid != "" {
-		q = append(q, qparam{"x-id", rule.xid, qVerbatim})
+		qa[n] = qparam{"x-id", rule.xid, qVerbatim}
+		n++
 	}
-	for _, e := range r.Query {
-		q = append(q, qparam{e.Name, e.Value, qEscape})
-		for i := len(q) - 1; i > 0 && q[i].name < q[i-1].name; i-- {
-			q[i], q[i-1] = q[i-1], q[i]
+	q := qa[:n]
+	var oa [8]int // the extras' indexes in name order
+	ord := oa[:0]
+	for i := range r.Query {
+		ord = append(ord, i)
+		for j := len(ord) - 1; j > 0 && r.Query[ord[j]].Name < r.Query[ord[j-1]].Name; j-- {
+			ord[j], ord[j-1] = ord[j-1], ord[j]
 		}
 	}
 
@@ -286,19 +300,28 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	buf = append(buf, rule.method...)
 	buf = append(buf, '\n')
 	p.path[0] = len(buf)
-	buf = append(buf, '/')
-	if !p.virtual {
-		buf = append(buf, r.Bucket...)
-		buf = append(buf, '/')
-	}
+	buf = append(buf, ep.pathBase...)
+	buf = appendEscaped(buf, r.Prefix, false)
 	buf = appendEscaped(buf, r.Key, false)
 	p.path[1] = len(buf)
 	buf = append(buf, '\n')
 	p.query[0] = len(buf)
-	for i, e := range q {
-		if i > 0 {
+	// Merge the fixed parameters and the extras; names never tie, since
+	// validate refuses an extra named like a fixed one.
+	for i, j := 0, 0; i < len(q) || j < len(ord); {
+		if i+j > 0 {
 			buf = append(buf, '&')
 		}
+		if j < len(ord) && (i == len(q) || r.Query[ord[j]].Name < q[i].name) {
+			e := &r.Query[ord[j]]
+			buf = append(buf, e.Name...)
+			buf = append(buf, '=')
+			buf = appendEscaped(buf, e.Value, true)
+			j++
+			continue
+		}
+		e := &q[i]
+		i++
 		buf = append(buf, e.name...)
 		buf = append(buf, '=')
 		switch e.kind {
@@ -307,11 +330,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		case qVerbatim:
 			buf = append(buf, e.val...)
 		case qCredential:
-			buf = append(buf, sec.credPrefix...)
-			buf = append(buf, date[:]...)
-			buf = append(buf, "%2F"...)
-			buf = append(buf, r.Region...)
-			buf = append(buf, "%2Fs3%2Faws4_request"...)
+			buf = append(buf, k.credential...)
 		case qDate:
 			buf = append(buf, stamp[:]...)
 		case qSeconds:
@@ -332,13 +351,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		buf = appendHeaderValue(buf, r.ContentType)
 		buf = append(buf, '\n')
 	}
-	buf = append(buf, "host:"...)
-	if p.virtual {
-		buf = append(buf, r.Bucket...)
-		buf = append(buf, '.')
-	}
-	buf = append(buf, signedHost(r.Scheme, r.Host)...)
-	buf = append(buf, "\n\n"...)
+	buf = append(buf, ep.hostLine...)
 	buf = append(buf, signed[1]...)
 	buf = append(buf, '\n')
 	buf = append(buf, unsignedPayload...)
@@ -347,22 +360,36 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 
 	// The string to sign, MACed with the derived key: HMAC-SHA256 resumed
 	// from the key's pad states.
-	k := s.key(date, r.Region)
 	var sa [160]byte
 	sts := append(sa[:0], algorithm+"\n"...)
 	sts = append(sts, stamp[:]...)
 	sts = append(sts, '\n')
-	sts = append(sts, date[:]...)
-	sts = append(sts, '/')
-	sts = append(sts, r.Region...)
-	sts = append(sts, scopeTail+"\n"...)
+	sts = append(sts, k.scope...)
 	sts = appendHex(sts, canonHash[:])
 	h := sha256.New()
 	var mac [sha256.Size]byte
-	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
-		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+	// The first block is fixed by the second when the part before the
+	// canonical request's hash fills it (regions of 4 or more characters).
+	fixed := len(sts)-2*sha256.Size >= sha256.BlockSize
+	if sc := k.second.Load(); fixed && sc != nil && sc.stamp == stamp {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(sc.state); err != nil {
+			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+		}
+		h.Write(sts[sha256.BlockSize:])
+	} else {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
+			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
+		}
+		if fixed {
+			h.Write(sts[:sha256.BlockSize])
+			if st, err := h.(encoding.BinaryMarshaler).MarshalBinary(); err == nil {
+				k.second.Store(&secondState{stamp: stamp, state: st})
+			}
+			h.Write(sts[sha256.BlockSize:])
+		} else {
+			h.Write(sts)
+		}
 	}
-	h.Write(sts)
 	h.Sum(mac[:0])
 	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.outer); err != nil {
 		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
@@ -386,8 +413,11 @@ func (s *Signer) key(date [8]byte, region string) *signingKey {
 }
 
 // derive computes a signing key and caches it, evicting the slots in turn.
-func (st *state) derive(date [8]byte, region string) *signingKey {
-	k := &signingKey{date: date, region: region}
+func (st *state) derive(date [8]byte, rRegion string) *signingKey {
+	region := strings.Clone(rRegion) // kept: not the caller's string
+	k := &signingKey{date: date, region: region,
+		credential: st.secrets.credPrefix + string(date[:]) + "%2F" + region + "%2Fs3%2Faws4_request",
+		scope:      string(date[:]) + "/" + region + scopeTail + "\n"}
 	key := hmacSHA256(st.secrets.key, k.date[:])
 	key = hmacSHA256(key, []byte(region))
 	key = hmacSHA256(key, []byte("s3"))
