@@ -42,7 +42,7 @@ func newCORSPolicy(origins []string) (corsPolicy, error) {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-			return corsPolicy{}, &LocalError{Op: "new handler", Field: "CORSOrigins", Kind: ErrLocalConfig,
+			return corsPolicy{}, &Error{Op: "new handler", Field: "CORSOrigins", Kind: ErrLocalConfig,
 				Problem: "origin " + quoteShort(o) + " is not \"*\" or scheme://host[:port]",
 				Fix:     "write origins as browsers send them, e.g. https://app.example.com or http://127.0.0.1:3000"}
 		}

@@ -367,9 +367,9 @@ func keysOf(m map[string]string) []string {
 	return ks
 }
 
-// isKind reports whether err is a *LocalError of kind and field.
+// isKind reports whether err is a *Error of kind and field.
 func isKind(err error, kind error, field string) bool {
-	var le *LocalError
+	var le *Error
 	return errors.Is(err, kind) && errors.As(err, &le) && le.Field == field
 }
 

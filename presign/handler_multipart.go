@@ -369,7 +369,7 @@ func (h *Handler) Uploads(ctx context.Context) ([]LocalUpload, error) {
 			break
 		}
 		if err != nil {
-			return nil, &LocalError{Op: "list uploads", Kind: ErrLocalStorage, Problem: "the staging bucket cannot be listed", Cause: err}
+			return nil, &Error{Op: "list uploads", Kind: ErrLocalStorage, Problem: "the staging bucket cannot be listed", Cause: err}
 		}
 		id := strings.TrimSuffix(obj.Key, "/")
 		if !obj.IsDir || !validUploadID(id) {
@@ -377,7 +377,7 @@ func (h *Handler) Uploads(ctx context.Context) ([]LocalUpload, error) {
 		}
 		u, err := h.describeUpload(ctx, id)
 		if err != nil {
-			return nil, &LocalError{Op: "list uploads", Kind: ErrLocalStorage, Problem: "upload " + id + " cannot be read", Cause: err}
+			return nil, &Error{Op: "list uploads", Kind: ErrLocalStorage, Problem: "upload " + id + " cannot be read", Cause: err}
 		}
 		out = append(out, u)
 	}
@@ -424,20 +424,20 @@ func (h *Handler) describeUpload(ctx context.Context, id string) (LocalUpload, e
 // ErrNoSuchUpload.
 func (h *Handler) AbortUpload(ctx context.Context, id string) error {
 	if !validUploadID(id) {
-		return &LocalError{Op: "abort upload", Field: "id", Kind: ErrLocalOption, Problem: "an upload id is 32 lower-case hex digits",
+		return &Error{Op: "abort upload", Field: "id", Kind: ErrLocalOption, Problem: "an upload id is 32 lower-case hex digits",
 			Fix: "pass an ID that Uploads listed"}
 	}
 	if h.staging == nil {
-		return &LocalError{Op: "abort upload", Field: "id", Kind: ErrNoSuchUpload, Problem: "this handler has no staging bucket"}
+		return &Error{Op: "abort upload", Field: "id", Kind: ErrNoSuchUpload, Problem: "this handler has no staging bucket"}
 	}
 	unlock := h.locks.lock("u/" + id)
 	defer unlock()
 	found, err := h.removeStagedFound(ctx, id)
 	if err != nil {
-		return &LocalError{Op: "abort upload", Field: "id", Kind: ErrLocalStorage, Problem: "the staging bucket failed", Cause: err}
+		return &Error{Op: "abort upload", Field: "id", Kind: ErrLocalStorage, Problem: "the staging bucket failed", Cause: err}
 	}
 	if !found {
-		return &LocalError{Op: "abort upload", Field: "id", Kind: ErrNoSuchUpload, Problem: "nothing is staged for upload " + id}
+		return &Error{Op: "abort upload", Field: "id", Kind: ErrNoSuchUpload, Problem: "nothing is staged for upload " + id}
 	}
 	return nil
 }

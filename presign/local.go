@@ -177,7 +177,7 @@ func NewLocalSigner(cfg LocalConfig) (*LocalSigner, error) {
 // checkLocalConfig validates what a signer and a handler share.
 func checkLocalConfig(op string, cfg LocalConfig) (localBase, func() time.Time, error) {
 	bad := func(field, problem, fix string) error {
-		return &LocalError{Op: op, Field: field, Kind: ErrLocalConfig, Problem: problem, Fix: fix}
+		return &Error{Op: op, Field: field, Kind: ErrLocalConfig, Problem: problem, Fix: fix}
 	}
 	if cfg.Location == nil {
 		return localBase{}, nil, bad("Location", "it is nil", "pass the file:// or mem:// location the URLs are for")
@@ -241,7 +241,7 @@ func (s *LocalSigner) SignAbortUpload(key, uploadID string, o LocalOptions) (Req
 }
 
 func optionError(field, problem, fix string) error {
-	return &LocalError{Op: "sign", Field: field, Kind: ErrLocalOption, Problem: problem, Fix: fix}
+	return &Error{Op: "sign", Field: field, Kind: ErrLocalOption, Problem: problem, Fix: fix}
 }
 
 // sign checks o against op, and builds and signs the request.

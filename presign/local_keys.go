@@ -88,7 +88,7 @@ func NewLocalKeys() *LocalKeys {
 // never quote the input.
 func ParseLocalKeys(s string) (*LocalKeys, error) {
 	bad := func(problem string) error {
-		return &LocalError{Op: "parse local keys", Field: "keys", Kind: ErrLocalConfig, Problem: problem,
+		return &Error{Op: "parse local keys", Field: "keys", Kind: ErrLocalConfig, Problem: problem,
 			Fix: "pass what LocalKeys.EncodeSecret wrote, or make new keys with NewLocalKeys"}
 	}
 	parts := strings.Split(strings.TrimSpace(s), ":")

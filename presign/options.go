@@ -3,10 +3,8 @@ package presign
 import (
 	"crypto/md5"
 	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -108,69 +106,6 @@ type Options struct {
 	UploadID string
 	// PartNumber is OpUploadPart's part number, 1 to MaxParts.
 	PartNumber int
-}
-
-// Kinds of the errors Signer returns. Every *Error unwraps to one of them
-// (and to its cause); an authorisation refusal or a refused key is scope's
-// own *scope.Error (scope.ErrAccessDenied, scope.ErrKey...), returned
-// unchanged.
-var (
-	// ErrOption: an option is malformed or does not apply to the operation.
-	ErrOption = errors.New("invalid presign option")
-	// ErrUnsupported: the location's provider has no such operation, or no
-	// signer is configured for its kind of location.
-	ErrUnsupported = errors.New("not supported for this location")
-	// ErrCredentials: the location's signing credentials are unavailable
-	// or expire too soon to sign with.
-	ErrCredentials = errors.New("signing credentials unavailable")
-	// ErrSign: the native signer refused or failed (its error is the cause).
-	ErrSign = errors.New("signing failed")
-)
-
-// Error is the error type of Signer. Its text names the operation, the
-// field, what is wrong and the fix; it never contains a key, a credential
-// or a signature.
-type Error struct {
-	Op      string // "sign", "new signer"...
-	Field   string // the option or argument at fault: "Method", "Expires"...
-	Kind    error  // ErrOption, ErrUnsupported, ErrCredentials or ErrSign
-	Problem string // what is wrong, in plain words
-	Fix     string // what to do instead; may be empty
-	Cause   error  // the underlying error, if any
-}
-
-// Error implements error.
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("byob presign: ")
-	b.WriteString(e.Op)
-	if e.Field != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Field)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Kind.Error())
-	if e.Problem != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Problem)
-	}
-	if e.Cause != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Cause.Error())
-	}
-	if e.Fix != "" {
-		b.WriteString("; fix: ")
-		b.WriteString(e.Fix)
-	}
-	return b.String()
-}
-
-// Unwrap returns the kind and, when present, the cause.
-func (e *Error) Unwrap() []error {
-	if e.Cause != nil {
-		return []error{e.Kind, e.Cause}
-	}
-	return []error{e.Kind}
 }
 
 func optErr(field, problem, fix string) error {
