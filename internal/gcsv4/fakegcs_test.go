@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/md5"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -15,44 +14,9 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/internal/gcsv4"
+	"github.com/byobkit/byob/internal/testenv"
 	"github.com/fsouza/fake-gcs-server/fakestorage"
 )
-
-// startFakeGCS runs fake-gcs-server in-process on a loopback listener it
-// keeps open, told its own host so that it serves the XML API's
-// /<bucket>/<object> (as provider's tests start it). It returns the server
-// and its endpoint.
-//
-// The fake verifies nothing: a zeroed signature, an expired URL or an
-// unsigned request all succeed. These tests therefore show that the URLs
-// reach the right object with the signed headers, not that a signature is
-// right; that is tested by byte identity with the SDK.
-func startFakeGCS(t *testing.T) (*fakestorage.Server, string) {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen on loopback: %v", err)
-	}
-	host := l.Addr().String()
-	srv, err := fakestorage.NewServerWithOptions(fakestorage.Options{
-		Scheme: "http", NoListener: true, PublicHost: host, ExternalURL: "http://" + host, Writer: io.Discard,
-	})
-	if err != nil {
-		l.Close()
-		t.Fatalf("fake-gcs-server: %v", err)
-	}
-	hs := &http.Server{Handler: srv.HTTPHandler()}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(l) }()
-	t.Cleanup(func() {
-		_ = hs.Close()
-		if err := <-served; !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("fake-gcs-server: %v", err)
-		}
-		srv.Stop()
-	})
-	return srv, "http://" + host
-}
 
 // loopbackClient is a plain net/http client that dials addr whatever the
 // URL's host, so that virtual-hosted URLs (bucket.127.0.0.1:port) reach
@@ -86,11 +50,17 @@ var fakeNames = []struct{ name, object string }{
 // TestFakeGCSReadsAndWrites: single-request GET, HEAD and PUT through
 // signed URLs work with a plain net/http client, in both styles, and a PUT
 // stores the signed content type and metadata.
+//
+// The fake verifies nothing: a zeroed signature, an expired URL or an
+// unsigned request all succeed. This test therefore shows that the URLs
+// reach the right object with the signed headers, not that a signature is
+// right; that is tested by byte identity with the SDK.
 func TestFakeGCSReadsAndWrites(t *testing.T) {
-	srv, endpoint := startFakeGCS(t)
+	srv, host := testenv.FakeGCS(t)
+	endpoint := "http://" + host
 	const bucket = "e2e-bucket"
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
-	client := loopbackClient(endpoint[len("http://"):])
+	client := loopbackClient(host)
 	s := keySigner(t)
 	sign := func(t *testing.T, r gcsv4.Request) string {
 		t.Helper()
