@@ -29,6 +29,8 @@ import (
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
+
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // The embedded flavors every handler test runs on.
@@ -337,24 +339,11 @@ func queryValue(u, name string) string {
 	return ""
 }
 
-// windows returns every 8-byte window of each secret.
-func windows(secrets ...string) []string {
-	var out []string
-	for _, s := range secrets {
-		for i := 0; i+8 <= len(s); i++ {
-			out = append(out, s[i:i+8])
-		}
-	}
-	return out
-}
-
 // assertNoWindow fails if out shows any 8-byte window of a secret.
 func assertNoWindow(t testing.TB, what, out string, secrets ...string) {
 	t.Helper()
-	for _, w := range windows(secrets...) {
-		if strings.Contains(out, w) {
-			t.Fatalf("%s shows %q of a secret: %s", what, w, out)
-		}
+	if w := testsecret.Find(out, secrets...); w != "" {
+		t.Fatalf("%s shows %q of a secret: %s", what, w, out)
 	}
 }
 

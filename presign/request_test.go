@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 func TestRedactURL(t *testing.T) {
@@ -63,12 +65,8 @@ func TestRequestPrintsNoSignature(t *testing.T) {
 		outs = append(outs, buf.String())
 	}
 	for _, out := range outs {
-		for _, secret := range []string{sig, token} {
-			for i := 0; i+8 <= len(secret); i++ {
-				if strings.Contains(out, secret[i:i+8]) {
-					t.Fatalf("output shows %q of a secret: %s", secret[i:i+8], out)
-				}
-			}
+		if w := testsecret.Find(out, sig, token); w != "" {
+			t.Fatalf("output shows %q of a secret: %s", w, out)
 		}
 		if !strings.Contains(out, "REDACTED") {
 			t.Errorf("output does not say what it hid: %s", out)

@@ -11,18 +11,14 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/internal/azsas"
+
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
-// leaks reports the first 8-byte window of any secret found in out.
+// leaks reports an 8-byte window of any secret found in out.
 func leaks(out string, secrets ...string) (string, bool) {
-	for _, s := range secrets {
-		for i := 0; i+8 <= len(s); i++ {
-			if w := s[i : i+8]; strings.Contains(out, w) {
-				return w, true
-			}
-		}
-	}
-	return "", false
+	w := testsecret.Find(out, secrets...)
+	return w, w != ""
 }
 
 // secretForms are the spellings under which a key could show: its base64

@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/byobkit/byob/internal/gcsv4"
+
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 const (
@@ -62,13 +64,12 @@ func secretForms(t *testing.T) map[string]string {
 func assertNoSecret(t *testing.T, what, out string, forms map[string]string) {
 	t.Helper()
 	for name, s := range forms {
-		for i := 0; i+8 <= len(s); i++ {
-			w := s[i : i+8]
+		for _, w := range testsecret.Windows(s) {
 			if strings.TrimSpace(w) != w || strings.Contains(w, "\n") {
 				continue // PEM line breaks and armour are not secret
 			}
 			if strings.Contains(out, w) {
-				t.Errorf("%s holds bytes %d..%d of the %s: %q", what, i, i+8, name, out)
+				t.Errorf("%s holds %q of the %s: %q", what, w, name, out)
 				return
 			}
 		}

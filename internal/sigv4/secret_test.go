@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/byobkit/byob/internal/testsecret"
 )
 
 // secretWindows returns every 8-byte window of each secret, the unit an
@@ -16,15 +18,14 @@ import (
 func secretWindows(secrets ...string) []string {
 	var w []string
 	for _, s := range secrets {
-		if len(s) < 8 {
+		if len(s) < testsecret.WindowLen {
 			w = append(w, s)
-			continue
 		}
-		for i := 0; i+8 <= len(s); i++ {
-			b := []byte(s[i : i+8])
-			// as text, and as fmt renders bytes: decimal lists and hex
-			w = append(w, s[i:i+8], strings.Trim(fmt.Sprint(b), "[]"), fmt.Sprintf("%x", b), fmt.Sprintf("% x", b), fmt.Sprintf("%X", b))
-		}
+	}
+	for _, win := range testsecret.Windows(secrets...) {
+		b := []byte(win)
+		// as text, and as fmt renders bytes: decimal lists and hex
+		w = append(w, win, strings.Trim(fmt.Sprint(b), "[]"), fmt.Sprintf("%x", b), fmt.Sprintf("% x", b), fmt.Sprintf("%X", b))
 	}
 	return w
 }
