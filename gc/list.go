@@ -316,6 +316,17 @@ func (f *oddLevel) next(ctx context.Context) (*blob.ListObject, error) {
 // levelPage is the first page size readLevel asks for.
 const levelPage = 1000
 
+// boolCompare orders false before true.
+func boolCompare(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
+}
+
 // readLevel reads the entries of directory p (the keys under p up to the
 // next "/", with the deeper ones as directory entries ending in "/") and
 // sorts them in byte order, a directory entry under its key with the "/".
@@ -345,7 +356,16 @@ func readLevel(ctx context.Context, b *blob.Bucket, p string) ([]*blob.ListObjec
 			break
 		}
 	}
-	slices.SortFunc(objs, func(x, y *blob.ListObject) int { return strings.Compare(x.Key, y.Key) })
+	slices.SortFunc(objs, func(x, y *blob.ListObject) int {
+		if c := strings.Compare(x.Key, y.Key); c != 0 {
+			return c
+		}
+		return boolCompare(y.IsDir, x.IsDir) // a directory first
+	})
+	// Azurite lists an object "d/" both as itself and as the directory
+	// "d/", whose level holds it again: keep the directory only.
+	// (CompactFunc keeps the first of a run: the directory, sorted first.)
+	objs = slices.CompactFunc(objs, func(x, y *blob.ListObject) bool { return x.Key == y.Key && x.IsDir != y.IsDir })
 	if !strings.HasSuffix(p, "/") || (len(objs) > 0 && objs[0].Key == p) {
 		return objs, nil
 	}
