@@ -113,6 +113,7 @@ const (
 // level is one directory being read.
 type level interface {
 	next(ctx context.Context) (*blob.ListObject, error) // io.EOF at the end
+	prefix() string                                     // what it lists
 }
 
 // List returns a listing of o.Shard of o.DataPrefix in b, a bucket rooted
@@ -184,6 +185,14 @@ func (l *Listing) Next(ctx context.Context) (Object, error) {
 			break
 		}
 		if o.IsDir {
+			// A directory lies strictly inside the level that lists it, so
+			// the walk always goes deeper and ends.
+			if p := l.stack[depth-1].prefix(); len(o.Key) <= len(p) || !strings.HasPrefix(o.Key, p) {
+				l.err = &Error{Op: "list", Kind: ErrOutOfRange, Key: o.Key,
+					Detail: "the bucket listed the directory " + quote(o.Key) + " under " + quote(p),
+					Fix:    "report the store: a directory must extend the prefix it is listed under"}
+				break
+			}
 			if err := l.push(ctx, o.Key, notOdd); err != nil {
 				l.err = err
 				break
@@ -245,33 +254,40 @@ func (l *Listing) push(ctx context.Context, p string, odd oddBytes) error {
 	switch {
 	case l.sorted && odd == notOdd:
 		// A flat listing: the store sorts it, and it holds no directories.
-		lv = &flatLevel{it: l.b.List(&blob.ListOptions{Prefix: p})}
+		lv = &flatLevel{p: p, it: l.b.List(&blob.ListOptions{Prefix: p})}
 	case l.sorted:
-		lv = &flatLevel{it: l.b.List(&blob.ListOptions{Prefix: p, Delimiter: "/"})}
+		lv = &flatLevel{p: p, it: l.b.List(&blob.ListOptions{Prefix: p, Delimiter: "/"})}
 	default:
 		objs, err := readLevel(ctx, l.b, p)
 		if err != nil {
 			return l.listError(err)
 		}
-		lv = &sliceLevel{objs: objs}
+		lv = &sliceLevel{p: p, objs: objs}
 	}
 	if odd != notOdd {
-		lv = &oddLevel{level: lv, prefix: p, odd: odd}
+		lv = &oddLevel{level: lv, odd: odd}
 	}
 	l.stack = append(l.stack, lv)
 	return nil
 }
 
 // flatLevel reads a store's own listing, a page at a time.
-type flatLevel struct{ it *blob.ListIterator }
+type flatLevel struct {
+	p  string
+	it *blob.ListIterator
+}
 
 func (f *flatLevel) next(ctx context.Context) (*blob.ListObject, error) { return f.it.Next(ctx) }
+func (f *flatLevel) prefix() string                                     { return f.p }
 
 // sliceLevel returns one directory's entries, read whole and sorted.
 type sliceLevel struct {
+	p    string
 	objs []*blob.ListObject
 	i    int
 }
+
+func (s *sliceLevel) prefix() string { return s.p }
 
 func (s *sliceLevel) next(context.Context) (*blob.ListObject, error) {
 	if s.i == len(s.objs) {
@@ -288,8 +304,7 @@ func (s *sliceLevel) next(context.Context) (*blob.ListObject, error) {
 // whose first byte after it is odd (not printable ASCII) on one side.
 type oddLevel struct {
 	level
-	prefix string
-	odd    oddBytes
+	odd oddBytes
 }
 
 func (f *oddLevel) next(ctx context.Context) (*blob.ListObject, error) {
@@ -298,10 +313,11 @@ func (f *oddLevel) next(ctx context.Context) (*blob.ListObject, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(o.Key) <= len(f.prefix) {
-			continue // the data prefix's own "folder" object
+		p := f.prefix()
+		if len(o.Key) <= len(p) || !strings.HasPrefix(o.Key, p) {
+			return o, nil // the "folder" object or a stray: Next decides
 		}
-		switch c := o.Key[len(f.prefix)]; {
+		switch c := o.Key[len(p)]; {
 		case f.odd == oddLow && c < 0x20, f.odd == oddHigh && c > 0x7e:
 			return o, nil
 		case f.odd == oddLow:

@@ -13,8 +13,10 @@ import (
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/scope"
 	"gocloud.dev/blob"
+	"gocloud.dev/blob/driver"
 	"gocloud.dev/blob/fileblob"
 	"gocloud.dev/blob/memblob"
+	"gocloud.dev/gcerrors"
 )
 
 func fileBucket(t *testing.T) *blob.Bucket {
@@ -449,4 +451,43 @@ func derefs(objs []*blob.ListObject) []Object {
 		out[i] = Object{Key: o.Key}
 	}
 	return out
+}
+
+// loopStore is a store whose every listing holds one directory: the
+// prefix it was asked for, or one outside it.
+type loopStore struct {
+	driver.Bucket // nil: only ListPaged is called
+	dir           func(prefix string) string
+}
+
+func (s loopStore) ListPaged(_ context.Context, o *driver.ListOptions) (*driver.ListPage, error) {
+	return &driver.ListPage{Objects: []*driver.ListObject{{Key: s.dir(o.Prefix), IsDir: true}}}, nil
+}
+func (loopStore) Attributes(context.Context, string) (*driver.Attributes, error) {
+	return nil, errNoObject
+}
+func (loopStore) ErrorCode(err error) gcerrors.ErrorCode {
+	if err == errNoObject {
+		return gcerrors.NotFound
+	}
+	return gcerrors.Unknown
+}
+
+var errNoObject = errors.New("no such object")
+
+func (loopStore) Close() error { return nil }
+
+func TestListStopsADirectoryThatDoesNotGoDeeper(t *testing.T) {
+	for name, dir := range map[string]func(string) string{
+		"the directory it lists": func(p string) string { return p },
+		"a directory outside it": func(string) string { return "elsewhere/" },
+		"a directory above it":   func(p string) string { return p[:strings.LastIndex(p[:len(p)-1], "/")+1] },
+	} {
+		t.Run(name, func(t *testing.T) {
+			b := blob.NewBucket(loopStore{dir: dir})
+			defer b.Close()
+			_, err := listKeys(t, b, ListOptions{DataPrefix: "a/" + pfx, Sorted: false})
+			wantKind(t, err, ErrOutOfRange)
+		})
+	}
 }
