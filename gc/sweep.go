@@ -61,7 +61,8 @@ type SweepStats struct {
 // data prefix, or for another shard) is ErrOutOfRange; a failed stream is
 // ErrSource or ErrList; an ended context ErrStopped; an error from emit is
 // returned unchanged. Sweep then returns at once: the batch being filled
-// is dropped, and nothing at or after the offending key is ever emitted.
+// is dropped, and nothing is emitted once the offending key has been read.
+// The listed key that is out of order is never decided.
 //
 // How the caller must treat the candidates. They are final only when
 // Sweep returns nil. A live stream that goes backwards proves the source
