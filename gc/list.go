@@ -47,7 +47,9 @@ type ListOptions struct {
 	// On file:// (gocloud v0.47.0's fileblob), keys below a directory whose
 	// name holds a control byte are not listed, because the driver escapes
 	// the name on disk but looks for it unescaped: such keys (which byob's
-	// own CheckKey refuses) are never collected.
+	// own CheckKey refuses) are never collected. Azurite 3.37.0, the Azure
+	// emulator, lists out of byte order: trusted, its listing stops with
+	// ErrListOrder (real Azure documents alphabetical order).
 	Sorted bool
 }
 
