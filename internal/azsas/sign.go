@@ -27,14 +27,7 @@ func (k *SharedKey) Sign(v *Values) (string, error) {
 
 	// The string to sign of a service SAS, versions 2020-12-06 and later,
 	// as azblob joins it: unused fields stay as empty lines.
-	b := s.buf[:0]
-	b = appendPerms(b, c.perms)
-	b = append(b, '\n')
-	b = appendStart(b, v.Start, false)
-	b = append(b, '\n')
-	b = appendTime(b, v.Expiry, false)
-	b = append(b, '\n')
-	b = appendCanonical(b, k.account, v)
+	b := appendHead(s.buf[:0], c, k.account, v)
 	b = append(b, "\n\n\n"...) // signed identifier, IP range
 	b = append(b, c.proto...)
 	b = append(b, '\n')
@@ -83,14 +76,7 @@ func SignUserDelegation(udk *UserDelegationKey, v *Values) (string, error) {
 	s := udk.macs.get()
 	defer udk.macs.put(s)
 
-	b := s.buf[:0]
-	b = appendPerms(b, c.perms)
-	b = append(b, '\n')
-	b = appendStart(b, v.Start, false)
-	b = append(b, '\n')
-	b = appendTime(b, v.Expiry, false)
-	b = append(b, '\n')
-	b = appendCanonical(b, udk.account, v)
+	b := appendHead(s.buf[:0], c, udk.account, v)
 	b = append(b, '\n')
 	b = append(b, udk.oid...)
 	b = append(b, '\n')
@@ -279,4 +265,16 @@ func appendQueryEscaped[T string | []byte](q []byte, s T) []byte {
 func isUnreserved(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
 		c == '-' || c == '_' || c == '.' || c == '~'
+}
+
+// appendHead appends the lines both kinds of SAS start their string to sign
+// with: permissions, start, expiry and the canonical resource name.
+func appendHead(b []byte, c checked, account string, v *Values) []byte {
+	b = appendPerms(b, c.perms)
+	b = append(b, '\n')
+	b = appendStart(b, v.Start, false)
+	b = append(b, '\n')
+	b = appendTime(b, v.Expiry, false)
+	b = append(b, '\n')
+	return appendCanonical(b, account, v)
 }
