@@ -199,8 +199,7 @@ func newS3Bucket(t *testing.T, c *s3.Client) string {
 // testenv.LockAzuriteService, and the account's properties are restored.
 func TestBrowserUploadAzurite(t *testing.T) {
 	srv := testenv.Azurite(t)
-	testenv.LockAzuriteService(t)
-	svc := azuriteService(t, srv)
+	svc := testenv.AzuriteService(t, srv)
 	ctr := randomName("byob-browser-")
 	cc := svc.NewContainerClient(ctr)
 	if _, err := cc.Create(context.Background(), nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
@@ -252,34 +251,6 @@ func TestBrowserUploadAzurite(t *testing.T) {
 		})
 	}
 	p.screenshot(t, "browser-upload-azurite")
-}
-
-// azuriteService is a client of Azurite's blob service; the service
-// properties the test changes are restored when it ends.
-func azuriteService(t *testing.T, srv testenv.AzuriteServer) *service.Client {
-	t.Helper()
-	cred, err := service.NewSharedKeyCredential(srv.Account, srv.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := service.NewClientWithSharedKeyCredential(srv.Endpoint+"/"+srv.Account+"/", cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := c.GetProperties(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("get service properties: %v", err)
-	}
-	t.Cleanup(func() {
-		cors := orig.CORS
-		if cors == nil {
-			cors = []*service.CORSRule{}
-		}
-		if _, err := c.SetProperties(context.Background(), &service.SetPropertiesOptions{CORS: cors}); err != nil {
-			t.Errorf("restore service properties: %v", err)
-		}
-	})
-	return c
 }
 
 // TestBrowserUploadLocalHandler: byob's own signed-URL handler over a

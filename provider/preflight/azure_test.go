@@ -27,41 +27,6 @@ func checkAzuriteAddress(t *testing.T, srv testenv.AzuriteServer, ctr, path stri
 		Account: srv.Account, Bucket: ctr, Path: path, Secret: srv.Key}
 }
 
-// checkAzuriteService returns a client for Azurite's blob service, and restores
-// the service properties the test changes when it ends. CORS and soft
-// delete are account-wide: tests that change them must not run in parallel.
-func checkAzuriteService(t *testing.T, srv testenv.AzuriteServer) *service.Client {
-	t.Helper()
-	// Other packages' tests (the browser test) change them too.
-	testenv.LockAzuriteService(t)
-	cred, err := service.NewSharedKeyCredential(srv.Account, srv.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := service.NewClientWithSharedKeyCredential(srv.Endpoint+"/"+srv.Account+"/", cred, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	orig, err := c.GetProperties(context.Background(), nil)
-	if err != nil {
-		t.Fatalf("get service properties: %v", err)
-	}
-	t.Cleanup(func() {
-		cors := orig.CORS
-		if cors == nil {
-			cors = []*service.CORSRule{}
-		}
-		rp := orig.DeleteRetentionPolicy
-		if rp == nil {
-			rp = &service.RetentionPolicy{Enabled: to.Ptr(false)}
-		}
-		if _, err := c.SetProperties(context.Background(), &service.SetPropertiesOptions{CORS: cors, DeleteRetentionPolicy: rp}); err != nil {
-			t.Errorf("restore service properties: %v", err)
-		}
-	})
-	return c
-}
-
 // newCheckAzuriteContainer creates a container with a random name, deleted when
 // the test ends.
 func newCheckAzuriteContainer(t *testing.T, svc *service.Client) *container.Client {
@@ -79,7 +44,7 @@ func newCheckAzuriteContainer(t *testing.T, svc *service.Client) *container.Clie
 
 func TestCheckAzurite(t *testing.T) {
 	srv := testenv.Azurite(t)
-	svc := checkAzuriteService(t, srv)
+	svc := testenv.AzuriteService(t, srv)
 	productCORS := []*service.CORSRule{{AllowedOrigins: to.Ptr("*"), AllowedMethods: to.Ptr("GET,HEAD,PUT"), AllowedHeaders: to.Ptr("*"),
 		ExposedHeaders: to.Ptr("ETag"), MaxAgeInSeconds: to.Ptr(int32(3000))}}
 	softOn := &service.RetentionPolicy{Enabled: to.Ptr(true), Days: to.Ptr(int32(7))}

@@ -127,7 +127,7 @@ func TestCORSVerdictMatchesVersitygw(t *testing.T) {
 // and checkAzuriteService restores the account's properties afterwards.
 func TestCORSVerdictMatchesAzurite(t *testing.T) {
 	srv := testenv.Azurite(t)
-	svc := checkAzuriteService(t, srv)
+	svc := testenv.AzuriteService(t, srv)
 	ctr := newCheckAzuriteContainer(t, svc)
 	name := ctr.URL()[strings.LastIndexByte(ctr.URL(), '/')+1:]
 	headers := putHeaders(t, address.Azure, address.FlavorAzure, []string{"content-type", "content-md5", "x-ms-blob-type"})
