@@ -138,7 +138,7 @@ func TestRunRefusals(t *testing.T) {
 		want    error
 		journal bool // the refusal comes after the start record
 	}{
-		{"MinAge below an hour without Force", func(e *runEnv, o *Options) Source { o.Force, o.MinAge = false, 30 * time.Minute; return e.server }, ErrInvalid, false},
+		{"MinAge below an hour without Force", func(e *runEnv, o *Options) Source { o.Force, o.MinAge = false, 30*time.Minute; return e.server }, ErrInvalid, false},
 		{"MinAge below the PUT expiry plus skew even with Force", func(e *runEnv, o *Options) Source { o.MinAge = 2 * time.Hour; return e.server }, ErrInvalid, false},
 		{"MinAge just below the PUT expiry plus skew", func(e *runEnv, o *Options) Source {
 			o.MinAge = DefaultUploadExpiry + DefaultClockSkew - time.Second
