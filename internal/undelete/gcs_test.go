@@ -193,7 +193,7 @@ func TestGCSRecorded(t *testing.T) {
 		code    gcerrors.ErrorCode
 		version string
 		request []string // parts of requests that must have been sent
-		never   string // a request that must not have been sent
+		never   string   // a request that must not have been sent
 	}{
 		{name: "the newest noncurrent generation is copied back only if no live generation exists",
 			answer: gcsAnswer{versions: []map[string]any{gcsItem("team/k", 7, 5, "timeDeleted", after), gcsItem("team/k", 3, 4, "timeDeleted", after)}},
