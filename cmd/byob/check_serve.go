@@ -194,7 +194,7 @@ func (s *serveProbe) cors(key string) preflight.Finding {
 		// "*" is what the rules must allow; a browser sends a real origin.
 		origin = "https://app.example.com"
 	}
-	fix := "restart byob serve --dir " + shellQuote(s.dir) + " with --origin " + shellQuote(s.origin) + " (repeatable; the default allows every origin)"
+	fix := "restart byob serve --dir " + shellQuote(s.dir) + " adding --origin " + shellQuote(s.origin) + " to its origins (without any --origin it allows every origin)"
 	bad := func(saw string) preflight.Finding {
 		return preflight.Finding{Check: checkServerCORS, Severity: preflight.SeverityError, Saw: saw, Fix: fix}
 	}
