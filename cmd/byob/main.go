@@ -54,6 +54,7 @@ var commands = []command{
 	{"policy", "<provider> --bucket NAME [flags]", "print the CORS, access, encryption and lifecycle settings to apply", cli.runPolicy},
 	{"presign", "[--put] [flags] '<address>' KEY", "print a signed URL for KEY and a curl line that sends it", cli.runPresign},
 	{"serve", "--dir DIR [--listen 127.0.0.1:PORT]", "serve the file:// bucket DIR for signed URLs", cli.runServe},
+	{"demo", "[--json]", "run the whole story on a temporary file:// bucket: teams, uploads, garbage collection, restore", cli.runDemo},
 }
 
 // usage is the command's usage text, from the command table.
