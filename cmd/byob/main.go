@@ -1,30 +1,3 @@
-// Command byob is the operator's tool for byob bucket addresses and buckets.
-//
-// Usage:
-//
-//	byob address '<address>'   parse an address; print it redacted and what it resolves to
-//	byob check [flags] '<address>'
-//	                           check the bucket's reachability, permissions and
-//	                           settings; print each finding and its fix
-//	byob policy <provider> --bucket NAME [flags]
-//	                           print the bucket settings byob needs, filled in
-//	byob presign [flags] '<address>' KEY
-//	                           sign one request; print it and a curl line
-//	byob serve --dir DIR       serve a file:// bucket behind the signed-URL handler
-//
-// Exit status of address: 0 on success, 2 on a bad address or usage error.
-// Exit status of check: 0 when every check is ok, 1 when the worst finding
-// is a warning (or a check could not run), 2 on an error finding, a bad
-// address or a usage error.
-//
-// check signs for AWS_REGION when an AWS address names no region, and
-// requires SSE-KMS with the key in AWS_S3_KMS_ID for s3:// and cw://
-// addresses unless -kms-key says otherwise.
-//
-// Secrets are never printed: addresses are shown with REDACTED in place of
-// every key, and so is any argument that may hold an address (one with
-// "://" or '@' in it) whenever a message quotes it; one that does not parse
-// is not shown at all.
 package main
 
 import (
