@@ -143,6 +143,8 @@ type demo struct {
 	users   map[string]scope.User
 	files   map[string]*demoFile // by "version/name"
 	kappa   *scope.Location
+	journal string // the collector's journal, in tmp
+	runID   string // the collector's run
 }
 
 // demoFile is one artifact file the demo uploaded.
@@ -207,7 +209,7 @@ func (d *demo) run() (err error) {
 		return err
 	}
 	defer stop()
-	for _, f := range []func() error{d.teams, d.upload, d.download, d.access, d.deleteVersion} {
+	for _, f := range []func() error{d.teams, d.upload, d.download, d.access, d.deleteVersion, d.collect, d.showJournal, d.restore} {
 		if err := f(); err != nil {
 			return err
 		}

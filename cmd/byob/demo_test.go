@@ -44,6 +44,23 @@ var demoWant = []struct {
 		`^v0's train\.csv  wandb_artifacts/7/1001/[0-9a-f]{8}…  unreferenced now: garbage$`,
 		`^v0's images\.tar wandb_artifacts/7/1001/[0-9a-f]{8}…  still live: dataset:v1 shares it$`,
 	}},
+	{"The collector, two days later: a dry run, then the real run", []string{
+		`^dry run: listed 3 files under wandb_artifacts/: 2 live, 1 unreferenced; 0 kept by the server's check$`,
+		`^         would delete 1 \([0-9]+ B\); deleted nothing, claimed nothing$`,
+		`^run [0-9]{8}T[0-9]{6}Z-[0-9a-f]+: claimed and deleted 1, reclaimed [0-9]+ B \(mode trash: moved to byob-trash/[0-9]{8}T[0-9]{6}Z-[0-9a-f]+/\)$`,
+		`^the server marked v0's train\.csv claimed`,
+		`^v0's train\.csv: HTTP 404 NoSuchKey; images\.tar still reads \(HTTP 200\): v1 shares it$`,
+	}},
+	{"The run's journal (JSON Lines; each intent is synced before its deletes)", []string{
+		`^start    file:///.*/instance, mode trash, min age 48h0m0s, trash byob-trash/$`,
+		`^intent   batch 1, unreferenced: delete 1 \(wandb_artifacts/7/1001/[0-9a-f]{8}…, [0-9]+ B\), 0 kept by the claim$`,
+		`^outcome  batch 1: 1 deleted, 0 already gone, 0 failed$`,
+		`^end      scanned 3, deleted 1, reclaimed [0-9]+ B$`,
+	}},
+	{"Restore from the journal", []string{
+		`^restored 1 of 1 keys, 0 already present, 0 lost$`,
+		`^v0's train\.csv reads again: HTTP 200, the bytes uploaded; files left in the trash: 0$`,
+	}},
 	{"Done", []string{`^in [0-9.]+s; the temporary directory .* and the server are gone$`}},
 }
 
