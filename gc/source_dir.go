@@ -798,3 +798,4 @@ func (c *claimsCache) append(path string, now time.Time, keys []string) error {
 }
 
 var _ Source = (*ManifestDir)(nil)
+var _ Checker = (*ManifestDir)(nil)

@@ -28,6 +28,8 @@ var commands = []command{
 	{"presign", "[--put] [flags] '<address>' KEY", "print a signed URL for KEY and a curl line that sends it", cli.runPresign},
 	{"serve", "--dir DIR [--listen 127.0.0.1:PORT]", "serve the file:// bucket DIR for signed URLs", cli.runServe},
 	{"demo", "[--json]", "run the whole story on a temporary file:// bucket: teams, uploads, garbage collection, restore", cli.runDemo},
+	{"gc", "'<address>' --manifests DIR [--dry-run] [--min-age D] [--journal PATH] [--shard i/N] [--trash P] [--force] [--json]", "collect the artifact files no manifest in DIR keeps (exit 0 ok, 1 errors, 2 refused)", cli.runGC},
+	{"restore", "'<address>' --journal PATH [--run ID] [--json]", "undo gc runs from their journal", cli.runRestore},
 }
 
 // usage is the command's usage text, from the command table.
