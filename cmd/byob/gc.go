@@ -100,9 +100,11 @@ type gcOut struct {
 }
 
 // gcHooks let a test steer a run: now is the collector's clock (nil:
-// time.Now), so that a test's files can be past the grace period.
+// time.Now), so that a test's files can be past the grace period, and
+// progress sees each progress report (to stop a run midway).
 type gcHooks struct {
-	now func() time.Time
+	now      func() time.Time
+	progress func(gc.Progress)
 }
 
 // runGC is 'byob gc'.
@@ -197,6 +199,9 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	var openOpts []provider.Option
 	switch a.Provider {
 	case address.File:
+		if fi, err := os.Stat(filepath.FromSlash(a.Bucket)); err != nil || !fi.IsDir() {
+			return c.fail(prog, "the file:// bucket "+strconv.Quote(a.Bucket)+" is not a directory", "give the directory the bucket lives in: file:///abs/path")
+		}
 		openOpts = append(openOpts, provider.WithExistingDir())
 	default:
 		openOpts = append(openOpts, provider.WithDefaultRegion(c.getenv("AWS_REGION")))
@@ -210,6 +215,9 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 
 	pp := c.newProgress()
 	o.Progress = pp.update
+	if hooks.progress != nil {
+		o.Progress = func(p gc.Progress) { hooks.progress(p); pp.update(p) }
+	}
 	rep, runErr := gc.Run(ctx, loc, dir, o)
 	pp.done()
 	code := gcExit(runErr)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,10 +77,17 @@ type restoreOut struct {
 func (c cli) runRestore(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return c.restore(ctx, args)
+	return c.restore(ctx, args, restoreHooks{})
 }
 
-func (c cli) restore(ctx context.Context, args []string) int {
+// restoreHooks let a test steer a restore: clockSkew is
+// RestoreOptions.ClockSkew, for a run whose clock a test moved ahead
+// (gcHooks.now), so that its delete markers look older than its start.
+type restoreHooks struct {
+	clockSkew time.Duration
+}
+
+func (c cli) restore(ctx context.Context, args []string, hooks restoreHooks) int {
 	const prog = "byob restore"
 	sh := newShield(args)
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
@@ -123,6 +131,9 @@ func (c cli) restore(ctx context.Context, args []string) int {
 	var openOpts []provider.Option
 	switch a.Provider {
 	case address.File:
+		if fi, err := os.Stat(filepath.FromSlash(a.Bucket)); err != nil || !fi.IsDir() {
+			return c.fail(prog, "the file:// bucket "+strconv.Quote(a.Bucket)+" is not a directory", "give the directory the bucket lives in: file:///abs/path")
+		}
 		openOpts = append(openOpts, provider.WithExistingDir())
 	default:
 		openOpts = append(openOpts, provider.WithDefaultRegion(c.getenv("AWS_REGION")))
@@ -134,7 +145,7 @@ func (c cli) restore(ctx context.Context, args []string) int {
 	}
 	defer reg.Close()
 
-	rep, rerr := gc.Restore(ctx, loc, j, gc.RestoreOptions{Run: *run})
+	rep, rerr := gc.Restore(ctx, loc, j, gc.RestoreOptions{Run: *run, ClockSkew: hooks.clockSkew})
 	code := restoreExit(rerr, rep)
 	if code == 2 {
 		var ge *gc.Error
