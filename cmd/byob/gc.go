@@ -129,6 +129,7 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	force := fs.Bool("force", false, "allow --min-age below 1h, and deletes nothing could undo (no versions, no --trash)")
 	dataPrefix := fs.String("data-prefix", gc.DefaultDataPrefix, "where the artifact files live in the bucket")
 	skipUploads := fs.Bool("skip-uploads", false, "leave incomplete multipart uploads alone")
+	refsUnder := fs.String("refs-under", "", "the URI manifests' references into this bucket start with (e.g. s3://bkt/team/): their targets are live too")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
 	pos, err := parseInterleaved(fs, sh.args)
 	switch {
@@ -144,7 +145,7 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	if len(pos) != 1 {
 		return c.fail(prog, wantOne(pos), "usage: byob gc '<address>' --manifests DIR [flags]")
 	}
-	for _, v := range []*string{manifests, minAge, uploadExpiry, journal, shard, trash, dataPrefix} {
+	for _, v := range []*string{manifests, minAge, uploadExpiry, journal, shard, trash, dataPrefix, refsUnder} {
 		*v = sh.reveal(*v)
 	}
 	o := gc.Options{DryRun: *dryRun, Force: *force, Trash: *trash, DataPrefix: *dataPrefix, SkipUploads: *skipUploads, Now: hooks.now}
@@ -153,6 +154,14 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	}
 	if mayHoldSecret(*manifests) || mayHoldSecret(*journal) {
 		return c.fail(prog, "--manifests and --journal take local paths, not addresses", "give directories and files on this machine")
+	}
+	// The library's messages quote these: a value that may hold another
+	// address's keys is refused before it can reach one.
+	if mayHoldSecret(*trash) || mayHoldSecret(*dataPrefix) {
+		return c.fail(prog, "--trash and --data-prefix take key prefixes in the bucket, not addresses", "write them as prefixes such as --trash byob-trash/")
+	}
+	if strings.Contains(*refsUnder, "@") {
+		return c.fail(prog, "--refs-under "+quoteArg(*refsUnder)+" holds credentials", "give the references' URI prefix as manifests spell it, such as s3://bkt/team/, without keys")
 	}
 	for _, d := range []struct {
 		flag string
@@ -181,7 +190,11 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 		return 2
 	}
 	sc := newScrubber(a)
-	dir, err := gc.OpenManifestDir(*manifests, gc.DirOptions{DataPrefix: o.DataPrefix})
+	dopts := gc.DirOptions{DataPrefix: o.DataPrefix}
+	if *refsUnder != "" {
+		dopts.Refs = gc.RefsUnder(*refsUnder)
+	}
+	dir, err := gc.OpenManifestDir(*manifests, dopts)
 	if err != nil {
 		return c.gcFail(prog, sc, err)
 	}

@@ -94,6 +94,9 @@ func TestGCSecretsRedacted(t *testing.T) {
 		{addr, "--manifests", dir, "--dry-run", "--json"},
 		{"--manifests=" + addr, addr},
 		{addr, "--manifests", dir, "--trash=" + addr},
+		{"mem://x", "--manifests", dir, "--trash=" + addr + "/"},
+		{"mem://x", "--manifests", dir, "--data-prefix", addr + "/"},
+		{"mem://x", "--manifests", dir, "--refs-under", addr},
 	} {
 		res := runGCCmd(t, context.Background(), gcHooks{}, nil, args...)
 		testsecret.Check(t, "gc output", res.stdout+res.stderr, testsecret.Spellings(sk, ak)...)

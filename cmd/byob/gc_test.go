@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -148,110 +149,130 @@ func squash(s string) string { return strings.Join(strings.Fields(s), " ") }
 func TestGCCommand(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name   string
-		args   func(f *gcFixture) []string // after the address
-		hooks  gcHooks
-		env    map[string]string
-		code   int
-		stdout []string // substrings
-		stderr []string
-		gone   bool // the garbage was collected (else: nothing was deleted)
-		trash  bool // and moved into byob-trash/
+		name    string
+		args    func(t *testing.T, f *gcFixture) []string // after the address
+		hooks   gcHooks
+		env     map[string]string
+		code    int
+		stdout  []string // substrings
+		stderr  []string
+		gone    bool // the garbage was collected (else: nothing was deleted, unless partial)
+		partial bool // some of the garbage was collected
+		trash   bool // and moved into byob-trash/
 	}{
 		{name: "refused without --trash or --force, with the fix", hooks: later, code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests} },
 			stderr: []string{"byob gc: refused: ", "keeps no versions", "fix: add --trash byob-trash/", "--force"}},
 		{name: "a dry run deletes and claims nothing", hooks: later, code: 0,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--dry-run"} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests, "--dry-run"} },
 			stdout: []string{"(dry run: nothing deleted, nothing claimed)", "would delete     2", "live     3", "kept on claim     0", "ok\n"}},
 		{name: "a dry run within the grace period keeps everything as too young", code: 0,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--dry-run"} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests, "--dry-run"} },
 			stdout: []string{"too young     2", "would delete     0"}},
 		{name: "--trash moves the garbage aside and prints how to undo", hooks: later, code: 0, gone: true, trash: true,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--trash", "byob-trash/"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--trash", "byob-trash/"}
+			},
 			stdout: []string{"deleted     2", "mode:     trash", "undo:     byob restore ", "--journal ", ".byob-gc-journal.jsonl"}},
 		{name: "--force deletes for good", hooks: later, code: 0, gone: true,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--force"} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests, "--force"} },
 			stdout: []string{"deleted     2", "mode:     none"}},
 		{name: "--min-age shorter than the files' age collects them", code: 0, gone: true,
 			hooks: gcHooks{now: func() time.Time { return time.Now().Add(30 * time.Hour) }},
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--min-age", "25h"}
 			}, trash: true},
 		{name: "--min-age below 1h is refused without --force", hooks: later, code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--min-age", "30m"}
 			}, stderr: []string{"--min-age 30m0s is below 1h0m0s", "--force"}},
 		{name: "--min-age below the PUT expiry is refused even with --force", hooks: later, code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--min-age", "2h", "--force"}
 			}, stderr: []string{"--min-age 2h0m0s is below --upload-expiry+ClockSkew", "--upload-expiry if the server really issues shorter PUT URLs"}},
 		{name: "--upload-expiry lowers the floor for a short --min-age", hooks: gcHooks{now: func() time.Time { return time.Now().Add(3 * time.Hour) }}, code: 0, gone: true, trash: true,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--min-age", "2h", "--upload-expiry", "1h"}
 			}},
 		{name: "--min-age that is not a duration", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--min-age", "two days"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--min-age", "two days"}
+			},
 			stderr: []string{`--min-age "two days" is not a positive duration; fix: write a Go duration such as --min-age 72h`}},
 		{name: "--upload-expiry that is negative", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--upload-expiry", "-1h"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--upload-expiry", "-1h"}
+			},
 			stderr: []string{"--upload-expiry \"-1h\" is not a positive duration"}},
 		{name: "--trash inside the data prefix", hooks: later, code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "wandb_artifacts/trash/"}
 			},
 			stderr: []string{"--trash \"wandb_artifacts/trash/\" overlaps the data prefix"}},
 		{name: "--trash without a trailing slash", hooks: later, code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--trash", "byob-trash"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--trash", "byob-trash"}
+			},
 			stderr: []string{"does not end in \"/\""}},
 		{name: "--data-prefix elsewhere finds nothing of the fixture", hooks: later, code: 0,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--data-prefix", "other/"}
 			}, stdout: []string{"scanned     0"}},
 		{name: "--data-prefix without a trailing slash", hooks: later, code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--dry-run", "--data-prefix", "other"}
 			},
 			stderr: []string{"byob gc: "}},
+		{name: "--refs-under keeps the target of a reference into the bucket", hooks: later, code: 0,
+			args: func(t *testing.T, f *gcFixture) []string {
+				ref(t, f, "s3://bkt/team/"+f.garbage[0])
+				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--refs-under", "s3://bkt/team/"}
+			}, stdout: []string{"live 4", "deleted 1"}, partial: true},
 		{name: "--skip-uploads", hooks: later, code: 0, gone: true, trash: true,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--skip-uploads"}
 			}},
 		{name: "--shard 1/2 collects the half of group 1 only", hooks: later, code: 0,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--shard", "1/2"}
-			}, stdout: []string{"deleted     1", "shard:    1/2"}},
+			}, stdout: []string{"deleted     1", "shard:    1/2"}, partial: true},
 		{name: "--shard job/2 reads the index from JOB_COMPLETION_INDEX", hooks: later, code: 0,
 			env: map[string]string{"JOB_COMPLETION_INDEX": "0"},
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--shard", "job/2"}
-			}, stdout: []string{"deleted     1", "shard:    0/2"}},
+			}, stdout: []string{"deleted     1", "shard:    0/2"}, partial: true},
 		{name: "--shard job/2 outside a Job", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--shard", "job/2"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--shard", "job/2"}
+			},
 			stderr: []string{"JOB_COMPLETION_INDEX is not set", "fix: "}},
 		{name: "--shard out of range", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--shard", "2/2"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--shard", "2/2"}
+			},
 			stderr: []string{`--shard "2/2": shard index 2 is not between 0 and 1`}},
 		{name: "--shard that is not i/N", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--shard", "half"} },
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--shard", "half"}
+			},
 			stderr: []string{`--shard "half"`, "write --shard i/N"}},
 		{name: "no --manifests", code: 2,
-			args:   func(f *gcFixture) []string { return nil },
+			args:   func(t *testing.T, f *gcFixture) []string { return nil },
 			stderr: []string{"no --manifests directory; fix: "}},
 		{name: "--manifests that does not exist", code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", filepath.Join(f.manifests, "nope"), "--dry-run"}
 			},
 			stderr: []string{"is not a directory", "fix: "}},
 		{name: "--journal in a directory that does not exist", hooks: later, code: 2,
-			args: func(f *gcFixture) []string {
+			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--journal", filepath.Join(f.manifests, "no", "j.jsonl")}
 			}, stderr: []string{"is in a directory that does not exist"}},
 		{name: "an unknown flag", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "--yes"} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests, "--yes"} },
 			stderr: []string{"flag provided but not defined: -yes; fix: run 'byob gc -h'"}},
 		{name: "two addresses", code: 2,
-			args:   func(f *gcFixture) []string { return []string{"--manifests", f.manifests, "mem://other"} },
+			args:   func(t *testing.T, f *gcFixture) []string { return []string{"--manifests", f.manifests, "mem://other"} },
 			stderr: []string{"want one address, got 2 arguments"}},
 	}
 	for _, kind := range []string{"file", "mem"} {
@@ -259,7 +280,7 @@ func TestGCCommand(t *testing.T) {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
 				f := newGCFixture(t, kind)
 				before := dirFiles(t, f.manifests)
-				r := runGCCmd(t, ctx, tc.hooks, tc.env, append([]string{f.addr}, tc.args(f)...)...)
+				r := runGCCmd(t, ctx, tc.hooks, tc.env, append([]string{f.addr}, tc.args(t, f)...)...)
 				if r.code != tc.code {
 					t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, tc.code, r.stdout, r.stderr)
 				}
@@ -291,7 +312,7 @@ func TestGCCommand(t *testing.T) {
 				if tc.gone && len(garbage) != 0 {
 					t.Errorf("garbage left: %q", garbage)
 				}
-				if !tc.gone && !strings.Contains(tc.name, "shard") && len(garbage) != len(f.garbage) {
+				if !tc.gone && !tc.partial && len(garbage) != len(f.garbage) {
 					t.Errorf("garbage deleted: only %q left", garbage)
 				}
 				if tc.trash {
@@ -303,6 +324,19 @@ func TestGCCommand(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// ref commits a version whose only entry references target.
+func ref(t *testing.T, f *gcFixture, target string) {
+	t.Helper()
+	d, err := gc.OpenManifestDir(f.manifests, gc.DirOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := gc.Entry{Path: "ref.txt", Digest: "etag-1", Ref: target, Size: -1}
+	if err := errors.Join(d.Upload(context.Background(), "1", "v9", e), d.Commit(context.Background(), "1", "v9")); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -555,5 +589,24 @@ func TestGCHelp(t *testing.T) {
 	run([]string{"help"}, &out, &errOut, func(string) string { return "" })
 	if !strings.Contains(out.String(), "byob gc ") || !strings.Contains(out.String(), "byob restore ") {
 		t.Errorf("byob help does not list gc and restore:\n%s", out.String())
+	}
+}
+
+// TestGCShardsTogether: the two shards of two, run one after the other,
+// collect all the garbage between them, and nothing live.
+func TestGCShardsTogether(t *testing.T) {
+	f := newGCFixture(t, "file")
+	var deleted int64
+	for _, sh := range []string{"0/2", "1/2"} {
+		r := runGCCmd(t, context.Background(), later, nil, f.addr, "--manifests", f.manifests, "--trash", "byob-trash/", "--shard", sh, "--json")
+		var out gcOut
+		if err := json.Unmarshal([]byte(r.stdout), &out); r.code != 0 || err != nil || out.Shard != sh {
+			t.Fatalf("shard %s: exit %d %v\n%s", sh, r.code, err, r.stderr)
+		}
+		deleted += out.Deleted
+	}
+	live, garbage := f.present(t)
+	if deleted != 2 || len(garbage) != 0 || !slices.Equal(live, f.live) {
+		t.Fatalf("deleted %d; live %q; garbage left %q", deleted, live, garbage)
 	}
 }
