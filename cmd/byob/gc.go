@@ -130,6 +130,7 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	dataPrefix := fs.String("data-prefix", gc.DefaultDataPrefix, "where the artifact files live in the bucket")
 	skipUploads := fs.Bool("skip-uploads", false, "leave incomplete multipart uploads alone")
 	refsUnder := fs.String("refs-under", "", "the URI manifests' references into this bucket start with (e.g. s3://bkt/team/): their targets are live too")
+	batch := fs.Int("batch", 0, "keys per claim and delete batch (default 1000); each claim reads every manifest, so larger batches mean fewer passes")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
 	pos, err := parseInterleaved(fs, sh.args)
 	switch {
@@ -148,7 +149,10 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	for _, v := range []*string{manifests, minAge, uploadExpiry, journal, shard, trash, dataPrefix, refsUnder} {
 		*v = sh.reveal(*v)
 	}
-	o := gc.Options{DryRun: *dryRun, Force: *force, Trash: *trash, DataPrefix: *dataPrefix, SkipUploads: *skipUploads, Now: hooks.now}
+	o := gc.Options{DryRun: *dryRun, Force: *force, Trash: *trash, DataPrefix: *dataPrefix, SkipUploads: *skipUploads, Batch: *batch, Now: hooks.now}
+	if *batch < 0 || *batch > 1_000_000 {
+		return c.fail(prog, "--batch "+strconv.Itoa(*batch)+" is not between 1 and 1000000", "leave it out for 1000, or give a batch size such as --batch 10000")
+	}
 	if *manifests == "" {
 		return c.fail(prog, "no --manifests directory", "give the directory of the manifests the server keeps: --manifests DIR (see 'byob gc -h')")
 	}

@@ -228,6 +228,15 @@ func TestGCCommand(t *testing.T) {
 				ref(t, f, "s3://bkt/team/"+f.garbage[0])
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--refs-under", "s3://bkt/team/"}
 			}, stdout: []string{"live 4", "deleted 1"}, partial: true},
+		{name: "--batch 1 claims and deletes one key at a time", hooks: later, code: 0, gone: true, trash: true,
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--batch", "1"}
+			}, stdout: []string{"deleted 2", "requests 2"}},
+		{name: "--batch that is negative", code: 2,
+			args: func(t *testing.T, f *gcFixture) []string {
+				return []string{"--manifests", f.manifests, "--batch", "-1"}
+			},
+			stderr: []string{"--batch -1 is not between 1 and 1000000"}},
 		{name: "--skip-uploads", hooks: later, code: 0, gone: true, trash: true,
 			args: func(t *testing.T, f *gcFixture) []string {
 				return []string{"--manifests", f.manifests, "--trash", "byob-trash/", "--skip-uploads"}
