@@ -138,7 +138,9 @@ func TestRunHeapDoesNotGrowWithCandidates(t *testing.T) {
 	}
 	grown := int64(atDelete) - int64(atStart)
 	t.Logf("heap grew by %d bytes over %d candidates", grown, n)
-	if grown > n*8 {
+	// The spool's two 64 KiB buffers, and room to spare; a candidate held
+	// in memory costs at least an Object (56 bytes).
+	if grown > 1<<18+n*4 {
 		t.Errorf("heap grew by %d bytes (%d per candidate) during the sweep: candidates are kept in memory", grown, grown/n)
 	}
 }
