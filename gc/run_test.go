@@ -6,6 +6,8 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -226,6 +228,8 @@ func TestRunOptionErrorsNameTheField(t *testing.T) {
 		{Options{}, "Options.Journal"},
 		{Options{Journal: e.journal, Trash: pfx}, "Options.Trash"},
 		{Options{Journal: e.journal, RunID: "a b"}, "Options.RunID"},
+		{Options{Journal: e.journal}, "Options.Force"}, // mem keeps no versions
+		{Options{Journal: e.journal}, "Options.Trash"},
 	} {
 		_, err := Run(context.Background(), e.loc, e.server, tc.o)
 		var ge *Error
@@ -598,5 +602,48 @@ func TestMemServerCheckRecordsNothing(t *testing.T) {
 	}
 	if err := s.Upload("w", pfx+"b"); err != nil {
 		t.Fatalf("upload after Check: %v", err)
+	}
+}
+
+// TestRunAppendsToAJournalFile: two runs append to one file, synced; the
+// reader finds both, whole.
+func TestRunAppendsToAJournalFile(t *testing.T) {
+	e := memEnv(t)
+	scenario(e)
+	path := filepath.Join(t.TempDir(), "gc.jsonl")
+	var ids []string
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := e.opts()
+		o.Journal = f
+		rep, err := Run(context.Background(), e.loc, e.server, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rep.RunID)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, errs := readAllRecords(t, f)
+	if len(errs) != 0 {
+		t.Fatalf("journal errors: %v", errs)
+	}
+	var starts []string
+	for _, r := range recs {
+		if r.Rec == RecStart {
+			starts = append(starts, r.Run)
+		}
+	}
+	if !slices.Equal(starts, ids) || ids[0] == ids[1] {
+		t.Errorf("runs in the journal %q, want %q (distinct)", starts, ids)
 	}
 }
