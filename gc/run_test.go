@@ -3,6 +3,7 @@ package gc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"iter"
 	"log/slog"
@@ -645,5 +646,20 @@ func TestRunAppendsToAJournalFile(t *testing.T) {
 	}
 	if !slices.Equal(starts, ids) || ids[0] == ids[1] {
 		t.Errorf("runs in the journal %q, want %q (distinct)", starts, ids)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	rep := Report{RunID: "r", Mode: ModeVersions, Deleted: 3, Errors: map[string]int64{"PermissionDenied": 1},
+		FirstErrors: []error{&Error{Op: "run", Kind: ErrDelete, Detail: "1 failed"}}, Duration: 1500 * time.Millisecond}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"runId":"r"`, `"mode":"versions"`, `"deleted":3`, `"errors":{"PermissionDenied":1}`,
+		`"firstErrors":["byob gc: run: deletes failed: 1 failed"]`, `"duration":"1.5s"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("%s lacks %s", js, want)
+		}
 	}
 }
