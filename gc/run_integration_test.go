@@ -372,3 +372,32 @@ func TestRunAbortsOnlyItsShardsStaleUploads(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgePrefixesOnVersitygw removes a run folder of a versioned bucket
+// in one DeleteObjects, and its stale upload, and nothing beside it.
+func TestPurgePrefixesOnVersitygw(t *testing.T) {
+	srv := testenv.S3(t)
+	bucket := s3Bucket(t, srv, types.BucketVersioningStatusEnabled)
+	e := &runEnv{t: t, loc: openLocation(t, s3URL(srv, bucket)), server: NewMemServer(pfx), journal: &syncBuffer{},
+		now: time.Now().Add(DefaultMinAge + time.Hour)}
+	run1, _, _ := runFolders(e)
+	c := srv.Client()
+	startUpload(t, c, bucket, "team/acme/vision/run1/files/big.bin")
+	startUpload(t, c, bucket, "team/acme/vision/run10/files/big.bin")
+	before := e.keys()
+	o := e.opts()
+	o.Force = false
+	rep, err := PurgePrefixes(context.Background(), e.loc, []string{"acme/vision/run1/"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != ModeVersions || rep.Deleted != int64(len(run1)) || rep.Requests != 1 || rep.UploadsAborted != 1 {
+		t.Errorf("report %+v", *rep)
+	}
+	if got := e.keys(); !slices.Equal(got, without(before, run1...)) {
+		t.Errorf("bucket %q, want %q", got, without(before, run1...))
+	}
+	if got := uploadsInProgress(t, c, bucket); !slices.Equal(got, []string{"team/acme/vision/run10/files/big.bin"}) {
+		t.Errorf("uploads in progress %q", got)
+	}
+}
