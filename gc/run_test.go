@@ -663,3 +663,59 @@ func TestReportJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStoppedDuringTheSweepDeletesNothing: a context that ends while
+// the run lists stops it before any claim or delete.
+func TestRunStoppedDuringTheSweepDeletesNothing(t *testing.T) {
+	for _, env := range envs {
+		t.Run(env.name, func(t *testing.T) {
+			e := env.new(t)
+			garbage, _ := scenario(e)
+			before := e.keys()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := e.opts()
+			o.Progress = func(p Progress) {
+				if p.Phase == PhaseSweep {
+					cancel()
+				}
+			}
+			rep, err := Run(ctx, e.loc, e.server, o)
+			wantKind(t, err, ErrStopped)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("error %v does not say the context was canceled", err)
+			}
+			if got := e.keys(); !slices.Equal(got, before) || rep.Deleted != 0 {
+				t.Fatalf("bucket %q, was %q", got, before)
+			}
+			for _, k := range garbage {
+				if e.server.Claimed(k) {
+					t.Errorf("%q claimed", k)
+				}
+			}
+			recs := e.records()
+			if got := recKinds(recs); !slices.Equal(got, []string{RecStart, RecEnd}) {
+				t.Errorf("journal %q: the end record is written even though the context ended", got)
+			}
+		})
+	}
+}
+
+// TestRunKeepsWhatItCouldNotTrash: a copy into the trash that fails
+// leaves the object where it was, counted as failed.
+func TestRunKeepsWhatItCouldNotTrash(t *testing.T) {
+	e := fileEnv(t)
+	garbage, _ := scenario(e)
+	e.write("byob-trash/r1") // a file where the run's trash folder must go
+	before := e.keys()
+	o := e.opts()
+	o.Force, o.Trash, o.RunID = false, "byob-trash/", "r1"
+	rep, err := Run(context.Background(), e.loc, e.server, o)
+	wantKind(t, err, ErrDelete)
+	if rep.Failed != int64(len(garbage)) || rep.Deleted != 0 {
+		t.Errorf("report %+v", *rep)
+	}
+	if got := e.keys(); !slices.Equal(got, before) {
+		t.Errorf("bucket %q, was %q", got, before)
+	}
+}
