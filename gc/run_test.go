@@ -606,15 +606,20 @@ func TestMemServerCheckRecordsNothing(t *testing.T) {
 	}
 }
 
-// TestRunAppendsToAJournalFile: two runs append to one file, synced; the
-// reader finds both, whole.
+// TestRunAppendsToAJournalFile: two runs append to one file, synced,
+// also when the second opens it without O_APPEND; the reader finds both,
+// whole.
 func TestRunAppendsToAJournalFile(t *testing.T) {
 	e := memEnv(t)
 	scenario(e)
 	path := filepath.Join(t.TempDir(), "gc.jsonl")
 	var ids []string
-	for range 2 {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	for i := range 2 {
+		flags := os.O_APPEND | os.O_CREATE | os.O_WRONLY
+		if i == 1 {
+			flags = os.O_CREATE | os.O_WRONLY // without O_APPEND: the first run must survive
+		}
+		f, err := os.OpenFile(path, flags, 0o600)
 		if err != nil {
 			t.Fatal(err)
 		}
