@@ -519,28 +519,33 @@ func TestRunTrashMovesObjectsAside(t *testing.T) {
 }
 
 func TestRunShardsTogetherCollectEverything(t *testing.T) {
-	e := memEnv(t)
-	garbage, kept := scenario(e)
-	for _, c := range "0123456789abcxyz" {
-		k := pfx + string(c) + "/g"
-		e.write(k)
-		garbage = append(garbage, k)
-	}
-	var deleted int64
-	for i := range 3 {
-		o := e.opts()
-		o.Shard = Shard{Index: i, Count: 3}
-		rep, err := Run(context.Background(), e.loc, e.server, o)
-		if err != nil {
-			t.Fatalf("shard %d: %v", i, err)
-		}
-		deleted += rep.Deleted
-	}
-	if deleted != int64(len(garbage)) {
-		t.Errorf("the shards deleted %d, want %d", deleted, len(garbage))
-	}
-	if got := e.keys(); !slices.Equal(got, kept) {
-		t.Errorf("bucket %q, want %q", got, kept)
+	for _, env := range envs {
+		t.Run(env.name, func(t *testing.T) {
+			e := env.new(t)
+			garbage, kept := scenario(e)
+			for _, c := range "0123456789abcxyz~ " {
+				k := pfx + string(c) + "/g"
+				e.write(k)
+				garbage = append(garbage, k)
+			}
+			var deleted, scanned int64
+			for i := range 3 {
+				o := e.opts()
+				o.Shard = Shard{Index: i, Count: 3}
+				rep, err := Run(context.Background(), e.loc, e.server, o)
+				if err != nil {
+					t.Fatalf("shard %d: %v", i, err)
+				}
+				deleted += rep.Deleted
+				scanned += rep.Scanned
+			}
+			if deleted != int64(len(garbage)) || scanned != int64(len(garbage)+len(kept)-1) {
+				t.Errorf("the shards scanned %d and deleted %d, want %d and %d", scanned, deleted, len(garbage)+len(kept)-1, len(garbage))
+			}
+			if got := e.keys(); !slices.Equal(got, kept) {
+				t.Errorf("bucket %q, want %q", got, kept)
+			}
+		})
 	}
 }
 
