@@ -41,6 +41,12 @@ var (
 	// restored from (no versioning, no soft delete, no Options.Trash), and
 	// the run was not forced; or a restore of such a run was asked for.
 	ErrUnrecoverable = errors.New("deletes could not be undone")
+	// ErrMode: what the bucket keeps of a deleted object (versioning, soft
+	// delete) could not be read; the run deletes nothing rather than guess.
+	ErrMode = errors.New("bucket settings unreadable")
+	// ErrSpool: the temporary file that holds a sweep's candidates failed
+	// (Options.SpoolDir); nothing was deleted on its account.
+	ErrSpool = errors.New("spool failed")
 	// ErrJournal: the run's journal could not be written (nothing more is
 	// deleted), or a journal line could not be read.
 	ErrJournal = errors.New("journal failed")
