@@ -303,7 +303,7 @@ func restoreFromTrash(ctx context.Context, loc *scope.Location, trash, run strin
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res[i] = restoreOneFromTrash(ctx, loc, trash+run+"/"+o.Key, o.Key)
+			res[i] = restoreOneFromTrash(ctx, loc, trashKey(trash, run, o.Key), o.Key)
 			res[i].Key = o.Key
 		}()
 	}
