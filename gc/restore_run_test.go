@@ -4,7 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
+	"github.com/byobkit/byob/provider"
 )
 
 // TestRestoreUndoesRun collects with Run, then restores from the run's
@@ -104,6 +111,84 @@ func TestRestoreUndoesRun(t *testing.T) {
 				if len(left) != 1 || !strings.HasSuffix(left[0], "/"+again) {
 					t.Errorf("trash after the restore: %q, want only the copy of %q, which was uploaded again", left, again)
 				}
+			}
+		})
+	}
+}
+
+// TestRestoreHidesWhatAServerEchoes restores through a server that
+// refuses with an answer quoting the request's Authorization header and
+// the keys: the keys are Failed PermissionDenied (never Lost), and no
+// 8-byte window of the keys or of a signature is in the report, its
+// errors, the error or the log, under any printer.
+func TestRestoreHidesWhatAServerEchoes(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		match func(r *http.Request) bool
+	}{
+		{"the version listing is refused", func(r *http.Request) bool { return r.Method == http.MethodGet && r.URL.Query().Has("versions") }},
+		{"the delete of the marker is refused", func(r *http.Request) bool {
+			return r.Method == http.MethodDelete && r.URL.Query().Has("versionId")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := testenv.S3(t)
+			bucket := s3Bucket(t, srv, types.BucketVersioningStatusEnabled)
+			ctx := context.Background()
+			plain := openLocation(t, s3URL(srv, bucket))
+			keys := []string{pfx + "1/a", pfx + "1/b"}
+			var objs []JournalObject
+			for _, k := range keys {
+				rsPut(t, plain, k, []byte(k))
+				objs = append(objs, JournalObject{Key: k, Size: int64(len(k))})
+			}
+			rsDelete(t, plain, keys...)
+			j := rsJournal(t, rsRun{id: "r1", start: JournalRecord{Location: plain.Handle().Location().String(), Mode: ModeVersions},
+				batches: []rsBatch{{objs: objs}}})
+
+			sig := regexp.MustCompile(`Signature=([0-9a-f]+)`)
+			var seen []string
+			echo := answering{func(r *http.Request) *http.Response {
+				if !tc.match(r) {
+					return nil
+				}
+				auth := r.Header.Get("Authorization")
+				if m := sig.FindStringSubmatch(auth); m != nil {
+					seen = append(seen, m[1])
+				}
+				return httpAnswer(http.StatusForbidden, "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>denied for `+
+					auth+" secret "+srv.SecretKey+" key "+srv.AccessKey+`</Message></Error>`)
+			}}
+			loc := openLocation(t, s3URL(srv, bucket), provider.WithHTTPClient(&http.Client{Transport: echo}))
+			var log bytes.Buffer
+			logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			jlogger := slog.New(slog.NewJSONHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			rep, err := Restore(ctx, loc, bytes.NewReader(j), RestoreOptions{Logger: logger})
+			if !errors.Is(err, ErrRestore) || rep.Failed != 2 || rep.Lost != 0 || rep.Errors["PermissionDenied"] != 2 {
+				t.Fatalf("Restore: %+v, %v; want both keys Failed PermissionDenied", rep, err)
+			}
+			if len(seen) == 0 {
+				t.Fatal("no signed request was refused: the test proves nothing")
+			}
+			js, jerr := json.Marshal(rep)
+			if jerr != nil {
+				t.Fatal(jerr)
+			}
+			jlogger.Info("report", "report", rep, "err", err, "errors", rep.FirstErrors)
+			out := []string{log.String(), string(js), fmt.Sprintf("%v %+v %#v %s %q", rep, rep, rep, rep.FirstErrors, rep.FirstErrors),
+				fmt.Sprintf("%v %+v %#v %s %q", err, err, err, err, err)}
+			for _, e := range rep.FirstErrors {
+				out = append(out, fmt.Sprintf("%v %+v %#v", e, e, e))
+				for _, c := range testsecret.Chain(e) {
+					out = append(out, fmt.Sprintf("%v %#v", c, c))
+				}
+			}
+			secrets := testsecret.NewSet(testsecret.Spellings(append(seen, srv.AccessKey, srv.SecretKey)...)...)
+			if w := secrets.Find(strings.Join(out, "\n")); w != "" {
+				t.Errorf("a restore's output holds a secret window %q", w)
+			}
+			if rsGet(t, plain, keys[0]) != nil {
+				t.Error("a key was restored through a server that refused")
 			}
 		})
 	}
