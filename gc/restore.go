@@ -105,6 +105,10 @@ type restoreRun struct {
 // (uploaded again in between) gets the newer object back. Restoring twice
 // is harmless: the second time, every key is Present.
 //
+// Restore holds the keys of the runs it restores in memory (about a
+// hundred bytes a key): restore a journal of very many runs run by run
+// (RestoreOptions.Run).
+//
 // The journal's lines that cannot be read are counted in the report and
 // the rest is restored; a torn last record (ErrTornRecord) is harmless,
 // any other bad line makes the error ErrJournal, since it might have been
@@ -177,6 +181,10 @@ func Restore(ctx context.Context, loc *scope.Location, journal io.Reader, opts R
 		log.Info("gc restore: run", "run", run.id, "mode", string(run.start.Mode), "keys", len(run.objs), "lost", lost, "failed", failed)
 	}
 	switch {
+	case ctx.Err() != nil:
+		return rep, &Error{Op: "restore", Kind: ErrStopped,
+			Detail: "stopped with " + strconv.FormatInt(rep.Failed, 10) + " keys not restored", Cause: ctx.Err(),
+			Fix: "restore again: keys already restored are then Present"}
 	case rep.Failed > 0 || rep.Lost > 0:
 		return rep, &Error{Op: "restore", Kind: ErrRestore,
 			Detail: strconv.FormatInt(rep.Failed, 10) + " keys failed and " + strconv.FormatInt(rep.Lost, 10) + " are lost (see the report)",

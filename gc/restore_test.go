@@ -380,3 +380,23 @@ func TestRestoreVersionedS3(t *testing.T) {
 	}
 	rsCheck(t, rep, rsCounts{present: int64(len(objs1)) + 1})
 }
+
+// TestRestoreStopsWithTheContext: a restore whose context has ended says
+// it stopped (ErrStopped, with the context's error), not that keys failed
+// on their own, and restores nothing.
+func TestRestoreStopsWithTheContext(t *testing.T) {
+	loc := rsMem(t)
+	const trash = "byob-trash/"
+	rsPut(t, loc, trash+"r1/"+pfx+"k", []byte("1"))
+	j := rsJournal(t, rsRun{id: "r1", start: JournalRecord{Location: loc.Handle().Location().String(), Mode: ModeTrash, Trash: trash},
+		batches: []rsBatch{{objs: []JournalObject{{Key: pfx + "k", Size: 1}}}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := Restore(ctx, loc, bytes.NewReader(j), RestoreOptions{})
+	if !errors.Is(err, ErrStopped) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Restore: %v, want ErrStopped and context.Canceled", err)
+	}
+	if rep.Restored != 0 || rsGet(t, loc, pfx+"k") != nil {
+		t.Errorf("restored %d after the context ended", rep.Restored)
+	}
+}
