@@ -79,6 +79,7 @@ type restoreRun struct {
 	objs    []undelete.Object
 	seen    map[string]bool
 	gone    map[string]bool
+	batches map[int]bool // batches whose intent deletes objects (not uploads)
 	uploads int64
 }
 
@@ -227,7 +228,7 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 		}
 		run := byID[rec.Run]
 		if run == nil {
-			run = &restoreRun{id: rec.Run, seen: map[string]bool{}, gone: map[string]bool{}}
+			run = &restoreRun{id: rec.Run, seen: map[string]bool{}, gone: map[string]bool{}, batches: map[int]bool{}}
 			byID[rec.Run] = run
 			runs = append(runs, run)
 		}
@@ -239,6 +240,9 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 			}
 		case RecIntent:
 			run.uploads += int64(len(rec.Uploads))
+			if len(rec.Objects) > 0 {
+				run.batches[rec.Batch] = true
+			}
 			for _, o := range rec.Objects {
 				if !run.seen[o.Key] {
 					run.seen[o.Key] = true
@@ -246,6 +250,9 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 				}
 			}
 		case RecOutcome:
+			if !run.batches[rec.Batch] {
+				continue // an upload's key, gone, says nothing of an object of that name
+			}
 			for _, k := range rec.Gone {
 				run.gone[k] = true
 			}

@@ -64,7 +64,8 @@ type rsRun struct {
 
 type rsBatch struct {
 	objs    []JournalObject
-	outcome *JournalRecord // nil: the run died before it (an intent without an outcome)
+	uploads []JournalUpload // an intent of stale uploads instead
+	outcome *JournalRecord  // nil: the run died before it (an intent without an outcome)
 }
 
 // rsJournal writes runs with the journal writer Run uses.
@@ -80,7 +81,11 @@ func rsJournal(t testing.TB, runs ...rsRun) []byte {
 			t.Fatal(err)
 		}
 		for i, b := range r.batches {
-			if err := j.write(ctx, JournalRecord{Rec: RecIntent, Batch: i + 1, Reason: ReasonUnreferenced, Objects: b.objs}, true); err != nil {
+			intent := JournalRecord{Rec: RecIntent, Batch: i + 1, Reason: ReasonUnreferenced, Objects: b.objs}
+			if b.uploads != nil {
+				intent.Reason, intent.Uploads = ReasonStaleUpload, b.uploads
+			}
+			if err := j.write(ctx, intent, true); err != nil {
 				t.Fatal(err)
 			}
 			if b.outcome != nil {
@@ -398,5 +403,28 @@ func TestRestoreStopsWithTheContext(t *testing.T) {
 	}
 	if rep.Restored != 0 || rsGet(t, loc, pfx+"k") != nil {
 		t.Errorf("restored %d after the context ended", rep.Restored)
+	}
+}
+
+// TestRestoreUploadOutcomesSayNothingOfObjects: a stale upload under the
+// same key as a deleted object, whose abort found it gone, does not make
+// the object "already gone": the object is restored, and the upload is
+// counted as not restorable.
+func TestRestoreUploadOutcomesSayNothingOfObjects(t *testing.T) {
+	loc := rsMem(t)
+	const trash, k = "byob-trash/", pfx + "1/a"
+	rsPut(t, loc, trashKey(trash, "r1", k), []byte("a"))
+	j := rsJournal(t, rsRun{id: "r1", start: JournalRecord{Location: loc.Handle().Location().String(), Mode: ModeTrash, Trash: trash},
+		batches: []rsBatch{
+			{objs: []JournalObject{{Key: k, Size: 1}}, outcome: &JournalRecord{Deleted: []string{k}}},
+			{uploads: []JournalUpload{{Key: k, UploadID: "u1"}}, outcome: &JournalRecord{Gone: []string{k}}},
+		}})
+	rep, err := Restore(context.Background(), loc, bytes.NewReader(j), RestoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsCheck(t, rep, rsCounts{restored: 1})
+	if rep.AlreadyGone != 0 || rep.UploadsNotRestorable != 1 || rsGet(t, loc, k) == nil {
+		t.Errorf("AlreadyGone %d, UploadsNotRestorable %d, restored %v; want 0, 1, true", rep.AlreadyGone, rep.UploadsNotRestorable, rsGet(t, loc, k) != nil)
 	}
 }
