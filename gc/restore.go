@@ -3,6 +3,7 @@ package gc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -67,6 +68,32 @@ type RestoreReport struct {
 	UploadsNotRestorable int64
 	Started              time.Time
 	Duration             time.Duration
+}
+
+// MarshalJSON encodes the report for machines (the CLI's --json), as
+// Report does: camelCase names, the first errors as their (scrubbed)
+// texts, the duration as a Go duration.
+func (r RestoreReport) MarshalJSON() ([]byte, error) {
+	errs := make([]string, len(r.FirstErrors))
+	for i, e := range r.FirstErrors {
+		errs[i] = e.Error()
+	}
+	return json.Marshal(struct {
+		Runs                 []string         `json:"runs"`
+		Keys                 int64            `json:"keys"`
+		Restored             int64            `json:"restored"`
+		Present              int64            `json:"present"`
+		Lost                 int64            `json:"lost"`
+		Failed               int64            `json:"failed"`
+		AlreadyGone          int64            `json:"alreadyGone"`
+		UploadsNotRestorable int64            `json:"uploadsNotRestorable"`
+		FirstLost            []string         `json:"firstLost,omitempty"`
+		Errors               map[string]int64 `json:"errors,omitempty"`
+		FirstErrors          []string         `json:"firstErrors,omitempty"`
+		Started              time.Time        `json:"started"`
+		Duration             string           `json:"duration"`
+	}{r.Runs, r.Keys, r.Restored, r.Present, r.Lost, r.Failed, r.AlreadyGone, r.UploadsNotRestorable,
+		r.FirstLost, r.Errors, errs, r.Started, r.Duration.String()})
 }
 
 // maxFirst bounds FirstErrors and FirstLost.

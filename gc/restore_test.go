@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -426,5 +428,22 @@ func TestRestoreUploadOutcomesSayNothingOfObjects(t *testing.T) {
 	rsCheck(t, rep, rsCounts{restored: 1})
 	if rep.AlreadyGone != 0 || rep.UploadsNotRestorable != 1 || rsGet(t, loc, k) == nil {
 		t.Errorf("AlreadyGone %d, UploadsNotRestorable %d, restored %v; want 0, 1, true", rep.AlreadyGone, rep.UploadsNotRestorable, rsGet(t, loc, k) != nil)
+	}
+}
+
+// TestRestoreReportJSON: the report encodes its counts and its errors as
+// text (an error value would encode as {}).
+func TestRestoreReportJSON(t *testing.T) {
+	rep := RestoreReport{Runs: []string{"r1"}, Keys: 3, Restored: 1, Present: 1, Lost: 1, FirstLost: []string{`"k": gone`},
+		Errors: map[string]int64{"PermissionDenied": 1}, FirstErrors: []error{errors.New("refused")}, Duration: 1500 * time.Millisecond}
+	js, err := json.Marshal(&rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"runs":["r1"]`, `"restored":1`, `"lost":1`, `"firstLost":["\"k\": gone"]`, `"errors":{"PermissionDenied":1}`,
+		`"firstErrors":["refused"]`, `"duration":"1.5s"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("JSON %s lacks %s", js, want)
+		}
 	}
 }
