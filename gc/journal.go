@@ -58,14 +58,15 @@ type JournalRecord struct {
 	Time time.Time `json:"time"` // when the record was written (RFC 3339, nanoseconds)
 
 	// start
-	Location   string `json:"location,omitempty"`   // the location's address without credentials
-	DataPrefix string `json:"dataPrefix,omitempty"` // what the run swept (gc)
-	Shard      string `json:"shard,omitempty"`      // "i/N"
-	MinAge     string `json:"minAge,omitempty"`     // a Go duration, "48h0m0s"
-	DryRun     bool   `json:"dryRun,omitempty"`
-	Mode       Mode   `json:"mode,omitempty"`    // what makes the run undoable
-	Trash      string `json:"trash,omitempty"`   // Options.Trash: objects moved to Trash+Run+"/"+key
-	Purpose    string `json:"purpose,omitempty"` // PurposeGC or PurposePurge
+	Location   string   `json:"location,omitempty"`   // the location's address without credentials
+	DataPrefix string   `json:"dataPrefix,omitempty"` // what the run swept (gc)
+	Shard      string   `json:"shard,omitempty"`      // "i/N"
+	MinAge     string   `json:"minAge,omitempty"`     // a Go duration, "48h0m0s"
+	DryRun     bool     `json:"dryRun,omitempty"`
+	Mode       Mode     `json:"mode,omitempty"`     // what makes the run undoable
+	Trash      string   `json:"trash,omitempty"`    // Options.Trash: objects moved to Trash+Run+"/"+key
+	Purpose    string   `json:"purpose,omitempty"`  // PurposeGC or PurposePurge
+	Prefixes   []string `json:"prefixes,omitempty"` // purge: the run folders removed
 
 	// intent and outcome
 	Batch   int              `json:"batch,omitempty"`   // from 1, shared by an intent and its outcome

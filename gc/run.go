@@ -105,7 +105,7 @@ func newRunner(ctx context.Context, op string, loc *scope.Location, opts Options
 }
 
 // begin detects the mode, opens the deleter and writes the start record.
-func (r *runner) begin(purpose string) error {
+func (r *runner) begin(purpose string, prefixes []string) error {
 	r.tick(PhaseCheck, true)
 	c := r.c
 	mode, why, err := detectMode(r.ctx, r.loc, c.Trash)
@@ -131,6 +131,8 @@ func (r *runner) begin(purpose string) error {
 		DryRun: c.DryRun, Mode: mode, Trash: c.Trash, Purpose: purpose}
 	if purpose == PurposeGC {
 		start.DataPrefix = c.DataPrefix
+	} else {
+		start.Shard, start.Prefixes = "", prefixes
 	}
 	if err := r.record(start); err != nil {
 		return err
@@ -160,7 +162,7 @@ func (r *runner) recordAfter(rec JournalRecord) error {
 
 // gc is Run's work after the options were checked.
 func (r *runner) gc() error {
-	if err := r.begin(PurposeGC); err != nil {
+	if err := r.begin(PurposeGC, nil); err != nil {
 		return err
 	}
 	sp, err := newSpool(r.c.SpoolDir)
@@ -197,7 +199,11 @@ func (r *runner) gc() error {
 			return err
 		}
 	}
-	return r.staleUploads()
+	if r.c.SkipUploads {
+		return nil
+	}
+	r.tick(PhaseUploads, true)
+	return r.staleUploads(r.c.DataPrefix, func(k string) bool { return r.c.Shard.Contains(r.c.DataPrefix, k) })
 }
 
 // sweep lists the shard, joins it with the live keys, and spools the
@@ -406,21 +412,18 @@ func (r *runner) scrub(err error) string {
 	return provider.Scrub(err.Error(), &a)
 }
 
-// staleUploads lists the multipart uploads of the shard initiated before
-// the cutoff and aborts them, journalled like deletes.
-func (r *runner) staleUploads() error {
-	if r.c.SkipUploads {
-		return nil
-	}
-	r.tick(PhaseUploads, true)
-	ups, err := r.del.ListStaleUploads(r.ctx, r.c.DataPrefix, r.cutoff)
+// staleUploads lists the multipart uploads under prefix initiated before
+// the cutoff whose key mine accepts, and aborts them, journalled like
+// deletes.
+func (r *runner) staleUploads(prefix string, accept func(key string) bool) error {
+	ups, err := r.del.ListStaleUploads(r.ctx, prefix, r.cutoff)
 	mine := ups[:0]
 	for _, u := range ups {
-		if r.c.Shard.Contains(r.c.DataPrefix, u.Key) {
+		if accept(u.Key) {
 			mine = append(mine, u)
 		}
 	}
-	r.rep.UploadsFound = int64(len(mine))
+	r.rep.UploadsFound += int64(len(mine))
 	if err != nil {
 		if errors.Is(err, batchdelete.ErrUploadsUnsupported) {
 			return &Error{Op: r.op, Kind: ErrDelete, Detail: "stale multipart uploads cannot be listed on this bucket", Cause: err,
