@@ -36,7 +36,8 @@ Each finding says what it saw and the command or policy that fixes it.
 For file://DIR served by 'byob serve --dir DIR' (its state file is beside
 DIR) it also checks that server: that it answers at its base URL, a signed
 PUT, GET and HEAD round trip of a probe object (removed), and a CORS
-preflight from --origin. A state file with no server answering is a
+preflight of a PUT from --origin (from https://app.example.com when --origin
+is '*'), with ETag exposed. A state file with no server answering is a
 could-not-check finding.
 
 --json prints one object, a stable shape:

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"regexp"
@@ -167,6 +168,30 @@ func TestDemo(t *testing.T) {
 			if t.Failed() {
 				t.Logf("output:\n%s", out.String())
 			}
+		})
+	}
+}
+
+// Issue #10: the demo is coloured on a terminal only, and never with
+// NO_COLOR; its text is the same without the colours.
+func TestDemoColour(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    map[string]string
+		colour bool
+	}{{"terminal", nil, true}, {"terminal, NO_COLOR", map[string]string{"NO_COLOR": "1"}, false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("TMPDIR", t.TempDir())
+			var out, errOut strings.Builder
+			c := cli{stdout: &out, stderr: &errOut, getenv: func(k string) string { return tt.env[k] }, terminal: func(io.Writer) bool { return true }}
+			if code := c.run([]string{"demo"}); code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut.String())
+			}
+			if has := strings.Contains(out.String(), "\x1b["); has != tt.colour {
+				t.Errorf("colour %v, want %v", has, tt.colour)
+			}
+			plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out.String(), "")
+			checkDemoSteps(t, parseDemoText(t, plain))
 		})
 	}
 }
