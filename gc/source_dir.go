@@ -38,7 +38,8 @@ import (
 // Manifests are format version 1 (ParseManifest). Group and version names
 // are 1 to 200 letters, digits and "-_=+:@" (a base64 GraphQL id fits once
 // "/" is written as "_"). Names starting with "." are ignored (byob's own
-// files and temporary files); any other file or directory is refused with
+// files, temporary files, and the journal 'byob gc' keeps there by
+// default); any other file or directory is refused with
 // ErrManifest, naming it, rather than skipped: a manifest under a name
 // byob does not read would have its files collected.
 //
@@ -58,7 +59,11 @@ import (
 //
 // It is a reference, not a database. Claim and Check read every manifest
 // under the lock, so each batch costs a pass over the directory (fine for
-// thousands of versions; a database answers from an index). Live holds one
+// thousands of versions; a database answers from an index): measured on a
+// small shared machine, about 1 s per batch against 100,000 live keys, and
+// Live about 100,000 keys/s, both mostly in ParseManifest. A pending
+// version keeps its keys live until Commit or Abort: abort the versions
+// whose uploads expired, or their files are never collected. Live holds one
 // manifest and DirOptions.SortChunk keys in memory at a time, spilling
 // sorted runs to DirOptions.SpoolDir (disk about the size of the live
 // keys) and merging them with one small buffer per run. The claimed keys
