@@ -182,9 +182,15 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 		*d.into = v
 	}
 	if *shard != "" {
+		const fix = "write --shard i/N (i from 0), or --shard job/N in a Kubernetes Indexed Job"
+		// gc's message quotes the value: never let it see one that may
+		// hold keys.
+		if mayHoldSecret(*shard) {
+			return c.fail(prog, "--shard "+quoteArg(*shard)+" is not of the form i/N", fix)
+		}
 		s, err := c.parseShard(*shard)
 		if err != nil {
-			return c.fail(prog, "--shard "+quoteArg(*shard)+": "+flagText(gcDetail(err)), "write --shard i/N (i from 0), or --shard job/N in a Kubernetes Indexed Job")
+			return c.fail(prog, "--shard "+quoteArg(*shard)+": "+flagText(gcDetail(err)), fix)
 		}
 		o.Shard = s
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -89,7 +90,7 @@ func TestGCSecretsRedacted(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for _, args := range [][]string{
+	for i, args := range [][]string{
 		{addr, "--manifests", dir, "--dry-run"},
 		{addr, "--manifests", dir, "--dry-run", "--json"},
 		{"--manifests=" + addr, addr},
@@ -97,13 +98,29 @@ func TestGCSecretsRedacted(t *testing.T) {
 		{"mem://x", "--manifests", dir, "--trash=" + addr + "/"},
 		{"mem://x", "--manifests", dir, "--data-prefix", addr + "/"},
 		{"mem://x", "--manifests", dir, "--refs-under", addr},
+		{"mem://x", "--manifests", dir, "--min-age=" + addr},
+		{"mem://x", "--manifests", dir, "--upload-expiry", addr},
+		{"mem://x", "--manifests", dir, "--shard", addr},
+		{"mem://x", "--manifests", dir, "--journal", addr},
+		{"mem://x", "--manifests", dir, "-" + addr},
+		{"mem://x", "--manifests", dir, "--bogus=" + addr},
 	} {
 		res := runGCCmd(t, context.Background(), gcHooks{}, nil, args...)
-		testsecret.Check(t, "gc output", res.stdout+res.stderr, testsecret.Spellings(sk, ak)...)
+		testsecret.Check(t, fmt.Sprintf("gc case %d output", i), res.stdout+res.stderr, testsecret.Spellings(sk, ak)...)
 		if res.code == 0 {
 			t.Errorf("%d arguments: exit 0 against an unreachable server", len(args))
 		}
-		rr := runRestoreCmd(t, addr, "--journal", filepath.Join(dir, "none"))
-		testsecret.Check(t, "restore output", rr.stdout+rr.stderr, testsecret.Spellings(sk, ak)...)
+	}
+	for i, args := range [][]string{
+		{addr, "--journal", filepath.Join(dir, "none")},
+		{"mem://x", "--journal", addr},
+		{"mem://x", "--journal", filepath.Join(dir, "none"), "--run=" + addr},
+		{"mem://x", addr, "--journal", "j"},
+	} {
+		rr := runRestoreCmd(t, args...)
+		testsecret.Check(t, fmt.Sprintf("restore case %d output", i), rr.stdout+rr.stderr, testsecret.Spellings(sk, ak)...)
+		if rr.code != 2 {
+			t.Errorf("restore %d arguments: exit %d, want 2", len(args), rr.code)
+		}
 	}
 }
