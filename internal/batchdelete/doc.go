@@ -71,10 +71,13 @@
 // # Incomplete multipart uploads
 //
 // AbortStaleUploads lists the multipart uploads in progress under the
-// handle's prefix (S3 ListMultipartUploads, every page) and aborts those
-// initiated before a cutoff. GCS's XML multipart API is not covered: its
-// listing is a bucket-level request, which neither the handle's native
-// client nor byob's V4 signer can make today, and fake-gcs-server does not
-// implement it; GCS handles get ErrUploadsUnsupported. Azure has no
+// handle's prefix (S3 ListMultipartUploads; GCS's XML API, GET
+// /BUCKET?uploads; every page) and aborts those initiated before a
+// cutoff. On GCS the two XML API requests carry an OAuth access token of
+// the handle's identity (the address's service account, or the ambient
+// credentials), made for them: the handle exposes no authenticated HTTP
+// client, and internal/gcsv4 cannot sign a bucket-level URL.
+// fake-gcs-server does not implement the XML multipart API, so the GCS
+// code is tested on answers in the documented shapes. Azure has no
 // multipart uploads to abort (uncommitted blocks expire on their own).
 package batchdelete
