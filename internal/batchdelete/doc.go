@@ -70,11 +70,13 @@
 //
 // # Incomplete multipart uploads
 //
-// AbortStaleUploads lists the multipart uploads in progress under the
-// handle's prefix (S3 ListMultipartUploads; GCS's XML API, GET
-// /BUCKET?uploads; every page) and aborts those initiated before a
-// cutoff. On GCS the two XML API requests carry an OAuth access token of
-// the handle's identity (the address's service account, or the ambient
+// ListStaleUploads lists the multipart uploads in progress under a prefix
+// of the handle's (S3 ListMultipartUploads; GCS's XML API, GET
+// /BUCKET?uploads; every page) initiated before a cutoff, and
+// AbortUploads aborts them: two steps, so that a collector can journal
+// the uploads in between. AbortStaleUploads does both for the whole
+// prefix. On GCS the XML API requests carry an OAuth access token of the
+// handle's identity (the address's service account, or the ambient
 // credentials), made for them: the handle exposes no authenticated HTTP
 // client, and internal/gcsv4 cannot sign a bucket-level URL.
 // fake-gcs-server does not implement the XML multipart API, so the GCS

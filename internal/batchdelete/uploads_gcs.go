@@ -11,11 +11,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/auth"
 	"cloud.google.com/go/auth/credentials"
 	"cloud.google.com/go/storage"
+	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
 	"google.golang.org/api/googleapi"
@@ -46,13 +48,49 @@ type gcsXML struct {
 	token func(ctx context.Context) (string, error)
 }
 
-// abortStale implements uploadAborter for GCS.
-func (b *gcsBackend) abortStale(ctx context.Context, before time.Time) ([]Upload, error) {
+// gcsXMLCache keeps a bucket's XML API client between requests, so that
+// an access token is fetched once, not for every abort; it is made again
+// when the handle's credentials change (SetCredentials).
+type gcsXMLCache struct {
+	mu    sync.Mutex
+	x     *gcsXML
+	creds address.Credentials // the handle's credentials x was made with
+}
+
+// xmlClient returns the bucket's XML API client, as the handle's
+// credentials are now.
+func (b *gcsBackend) xmlClient() (*gcsXML, error) {
+	b.xml.mu.Lock()
+	defer b.xml.mu.Unlock()
+	a := b.h.Address()
+	cur := a.Credentials()
+	if b.xml.x != nil && b.xml.creds == cur {
+		return b.xml.x, nil
+	}
 	x, err := newGCSXML(b.h)
 	if err != nil {
 		return nil, err
 	}
-	return x.abortStale(ctx, before)
+	b.xml.x, b.xml.creds = x, cur
+	return x, nil
+}
+
+// listUploads implements uploadAborter for GCS.
+func (b *gcsBackend) listUploads(ctx context.Context, prefix string, before time.Time) ([]Upload, error) {
+	x, err := b.xmlClient()
+	if err != nil {
+		return nil, err
+	}
+	return x.list(ctx, prefix, before)
+}
+
+// abortUpload implements uploadAborter for GCS.
+func (b *gcsBackend) abortUpload(ctx context.Context, u Upload) error {
+	x, err := b.xmlClient()
+	if err != nil {
+		return err
+	}
+	return x.abort(ctx, u)
 }
 
 // newGCSXML returns the XML API client of h's bucket, authenticated as h
@@ -117,24 +155,6 @@ func tokenErr(h *provider.Handle, err error) error {
 		"getting an access token for GCS's XML API: the token endpoint refused the credential ("+status+")")
 }
 
-// abortStale lists the stale uploads under the prefix and aborts each.
-func (x *gcsXML) abortStale(ctx context.Context, before time.Time) ([]Upload, error) {
-	ups, err := x.stale(ctx, before)
-	if err != nil {
-		return ups, err
-	}
-	for i := range ups {
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(ups); j++ {
-				ups[j].Status, ups[j].Err = NotSent, err
-			}
-			return ups, err
-		}
-		x.abort(ctx, &ups[i])
-	}
-	return ups, nil
-}
-
 // gcsUploadList is the part of a ListMultipartUploadsResult byob reads.
 type gcsUploadList struct {
 	XMLName            xml.Name `xml:"ListMultipartUploadsResult"`
@@ -148,17 +168,19 @@ type gcsUploadList struct {
 	} `xml:"Upload"`
 }
 
-// stale lists, every page, the uploads under the prefix initiated before
-// the cutoff. Names come as XML text (no encoding-type=url, whose escaping
+// list lists, every page, the uploads whose key, relative to the
+// handle's prefix, starts with prefix and that were initiated before the
+// cutoff. Names come as XML text (no encoding-type=url, whose escaping
 // of '+' and spaces GCS does not document): a name XML cannot carry makes
 // the answer unreadable, an error, and nothing is aborted on its account.
-func (x *gcsXML) stale(ctx context.Context, before time.Time) ([]Upload, error) {
+func (x *gcsXML) list(ctx context.Context, prefix string, before time.Time) ([]Upload, error) {
 	var ups []Upload
 	var keyMarker, idMarker string
+	full := x.prefix + prefix
 	for {
 		q := "uploads"
-		if x.prefix != "" {
-			q += "&prefix=" + url.QueryEscape(x.prefix)
+		if full != "" {
+			q += "&prefix=" + url.QueryEscape(full)
 		}
 		if keyMarker != "" {
 			q += "&key-marker=" + url.QueryEscape(keyMarker) + "&upload-id-marker=" + url.QueryEscape(idMarker)
@@ -175,7 +197,7 @@ func (x *gcsXML) stale(ctx context.Context, before time.Time) ([]Upload, error) 
 		for _, u := range page.Uploads {
 			rel, ok := strings.CutPrefix(u.Key, x.prefix)
 			t, err := time.Parse(time.RFC3339Nano, u.Initiated)
-			if !ok || rel == "" || u.UploadID == "" || err != nil || !t.Before(before) {
+			if !ok || rel == "" || !strings.HasPrefix(rel, prefix) || u.UploadID == "" || err != nil || !t.Before(before) {
 				continue // outside the prefix, or not known to be stale
 			}
 			ups = append(ups, Upload{Key: rel, UploadID: u.UploadID, Initiated: t})
@@ -191,20 +213,20 @@ func (x *gcsXML) stale(ctx context.Context, before time.Time) ([]Upload, error) 
 	}
 }
 
-// abort aborts one upload and records its outcome: Deleted, Gone for
-// NoSuchUpload (it completed or was aborted meanwhile), Failed otherwise.
-func (x *gcsXML) abort(ctx context.Context, u *Upload) {
+// abort aborts one upload: nil when aborted, errNoSuchUpload for
+// NoSuchUpload (it completed or was aborted meanwhile), else a
+// classified, scrubbed error.
+func (x *gcsXML) abort(ctx context.Context, u Upload) error {
 	path := "/" + url.PathEscape(x.bucket) + "/" + escapeObject(x.prefix+u.Key) + "?uploadId=" + url.QueryEscape(u.UploadID)
 	_, err := x.do(ctx, provider.OpDelete, http.MethodDelete, path, http.StatusNoContent, http.StatusOK)
 	var ge *googleapi.Error
 	switch {
 	case err == nil:
-		u.Status = Deleted
+		return nil
 	case errors.As(err, &ge) && ge.Code == http.StatusNotFound && ge.Body == "NoSuchUpload":
-		u.Status = Gone
-	default:
-		u.Status, u.Err = Failed, wrap(x.h, provider.OpDelete, err)
+		return errNoSuchUpload
 	}
+	return wrap(x.h, provider.OpDelete, err)
 }
 
 // escapeObject escapes an object name for the path, keeping its '/'.

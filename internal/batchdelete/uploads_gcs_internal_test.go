@@ -24,9 +24,9 @@ import (
 // bearer is the access token the tests hand the XML client.
 const bearer = "ya29.c.b0AXv0zTOQkq3GmW8aY1sBt5JpL0dQz9xE4fRrWnM2hVkUe7iC6oNpXyZ"
 
-// xmlClient opens srv's bucket as an emulator address and returns its XML
-// client, sending bearer as its token.
-func xmlClient(t *testing.T, srv *httptest.Server) *gcsXML {
+// tokenDeleter opens srv's bucket as an emulator address and returns its
+// Deleter, whose XML API client sends the token token returns.
+func tokenDeleter(t *testing.T, srv *httptest.Server, token func(h *provider.Handle) (string, error)) *Deleter {
 	t.Helper()
 	a, err := address.Parse("gs://b-secret/pre?endpoint=" + url.QueryEscape(srv.URL))
 	if err != nil {
@@ -37,15 +37,23 @@ func xmlClient(t *testing.T, srv *httptest.Server) *gcsXML {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	x, err := newGCSXML(h)
+	d, err := New(h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := d.b.(*gcsBackend)
+	x, err := b.xmlClient()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if x.token != nil {
 		t.Fatal("an emulator address got a token source")
 	}
-	x.token = func(context.Context) (string, error) { return bearer, nil }
-	return x
+	x.token = func(context.Context) (string, error) { return token(h) }
+	if again, _ := b.xmlClient(); again != x {
+		t.Fatal("the XML client was made again with the credentials unchanged")
+	}
+	return d
 }
 
 // printed is every printed form of the uploads and the error.
@@ -110,7 +118,7 @@ func TestGCSXMLTokenNeverPrinted(t *testing.T) {
 				tc.serve(w, r)
 			}))
 			defer srv.Close()
-			ups, err := xmlClient(t, srv).abortStale(t.Context(), time.Now())
+			ups, err := tokenDeleter(t, srv, func(*provider.Handle) (string, error) { return bearer, nil }).AbortStaleUploads(t.Context(), time.Now())
 			failed := err != nil
 			for _, u := range ups {
 				failed = failed || u.Status == Failed
@@ -151,9 +159,8 @@ func TestGCSXMLTokenErrors(t *testing.T) {
 			var sent atomic.Int32
 			srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { sent.Add(1) }))
 			defer srv.Close()
-			x := xmlClient(t, srv)
-			x.token = func(context.Context) (string, error) { return "", tokenErr(x.h, tc.err) }
-			ups, err := x.abortStale(t.Context(), time.Now())
+			d := tokenDeleter(t, srv, func(h *provider.Handle) (string, error) { return "", tokenErr(h, tc.err) })
+			ups, err := d.AbortStaleUploads(t.Context(), time.Now())
 			if provider.Code(err) != tc.want || ups != nil {
 				t.Fatalf("= %+v, %v; want a %v error", ups, err, tc.want)
 			}

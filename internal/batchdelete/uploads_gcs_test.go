@@ -403,3 +403,32 @@ func TestAbortStaleUploadsFakeGCSServer(t *testing.T) {
 	}
 	t.Logf("fake-gcs-server: %v", err)
 }
+
+// TestListStaleUploadsGCSUnderPrefix lists under a prefix inside the
+// handle's (a collector's data prefix) without aborting anything, then
+// aborts what it listed: the two steps a dry run and a journal need.
+func TestListStaleUploadsGCSUnderPrefix(t *testing.T) {
+	const old = "2020-01-01T00:00:00Z"
+	srv := &gcsXMLServer{ignorePrefix: true, uploads: []gcsUpload{
+		{"pre/wandb_artifacts/1/a", "u1", old}, {"pre/other/b", "u2", old}, {"pre/wandb_artifacts/1/c", "u3", "2999-01-01T00:00:00Z"},
+		{"pre/wandb_artifactsX", "u4", old},
+	}}
+	d := mustNew(t, startGCSXML(t, srv), batchdelete.Options{})
+	ups, err := d.ListStaleUploads(t.Context(), "wandb_artifacts/", time.Now())
+	if err != nil {
+		t.Fatalf("ListStaleUploads: %v", err)
+	}
+	if len(ups) != 1 || ups[0].Key != "wandb_artifacts/1/a" || ups[0].UploadID != "u1" || ups[0].Status != batchdelete.NotSent {
+		t.Fatalf("listed %+v, want the one stale upload under the prefix, not sent", ups)
+	}
+	want := []string{"GET /b-uploads?uploads&prefix=pre%2Fwandb_artifacts%2F"}
+	if sent := srv.sent(); !slices.Equal(sent, want) {
+		t.Fatalf("requests %q, want only the listing %q", sent, want)
+	}
+	if err := d.AbortUploads(t.Context(), ups); err != nil || ups[0].Status != batchdelete.Deleted {
+		t.Fatalf("AbortUploads: %v, %+v", err, ups)
+	}
+	if left := srv.left(); !slices.Equal(left, []string{"pre/other/b#u2", "pre/wandb_artifacts/1/c#u3", "pre/wandb_artifactsX#u4"}) {
+		t.Errorf("uploads left %q", left)
+	}
+}
