@@ -49,6 +49,13 @@ const (
 // line when empty. Keys are relative to the location, data prefix
 // included, exactly as the run listed and deleted them.
 //
+// For a restore: every object of an intent may have been deleted, whether
+// or not an outcome follows (a run can die between the two); an outcome
+// says which were. An intent of stale uploads (ReasonStaleUpload, Uploads
+// set) has nothing to restore: an aborted upload's parts are gone, and
+// its outcome's Deleted names the uploads' keys. A start record with
+// DryRun set opens a run that deleted nothing and wrote no intent.
+//
 // The journal holds no secret: the location is written without
 // credentials, and error texts are the scrubbed ones.
 type JournalRecord struct {
@@ -58,14 +65,15 @@ type JournalRecord struct {
 	Time time.Time `json:"time"` // when the record was written (RFC 3339, nanoseconds)
 
 	// start
-	Location   string `json:"location,omitempty"`   // the location's address without credentials
-	DataPrefix string `json:"dataPrefix,omitempty"` // what the run swept (gc)
-	Shard      string `json:"shard,omitempty"`      // "i/N"
-	MinAge     string `json:"minAge,omitempty"`     // a Go duration, "48h0m0s"
-	DryRun     bool   `json:"dryRun,omitempty"`
-	Mode       Mode   `json:"mode,omitempty"`    // what makes the run undoable
-	Trash      string `json:"trash,omitempty"`   // Options.Trash: objects moved to Trash+Run+"/"+key
-	Purpose    string `json:"purpose,omitempty"` // PurposeGC or PurposePurge
+	Location   string   `json:"location,omitempty"`   // the location's address without credentials
+	DataPrefix string   `json:"dataPrefix,omitempty"` // what the run swept (gc)
+	Shard      string   `json:"shard,omitempty"`      // "i/N"
+	MinAge     string   `json:"minAge,omitempty"`     // a Go duration, "48h0m0s"
+	DryRun     bool     `json:"dryRun,omitempty"`
+	Mode       Mode     `json:"mode,omitempty"`     // what makes the run undoable
+	Trash      string   `json:"trash,omitempty"`    // Options.Trash: objects moved to Trash+Run+"/"+key
+	Purpose    string   `json:"purpose,omitempty"`  // PurposeGC or PurposePurge
+	Prefixes   []string `json:"prefixes,omitempty"` // purge: the run folders removed
 
 	// intent and outcome
 	Batch   int              `json:"batch,omitempty"`   // from 1, shared by an intent and its outcome

@@ -2,15 +2,11 @@ package gc
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/byobkit/byob/address"
-	"github.com/byobkit/byob/internal/batchdelete"
-	"github.com/byobkit/byob/provider"
 	"github.com/byobkit/byob/scope"
 )
 
@@ -61,106 +57,9 @@ func Run(ctx context.Context, loc *scope.Location, src Source, opts Options) (*R
 	return r.finish(r.gc())
 }
 
-// runner is one run's state.
-type runner struct {
-	ctx  context.Context
-	op   string
-	loc  *scope.Location
-	src  Source
-	c    *config
-	rep  *Report
-	j    *journalWriter
-	del  *batchdelete.Deleter
-	addr address.Address // without credentials, for scrubbing and the journal
-	why  string          // why the mode is what it is
-
-	batch    int // keys per batch
-	batchNo  int // the last batch journalled
-	cutoff   time.Time
-	progress Progress
-	lastTick time.Time // real time of the last Progress call
-}
-
-// newRunner validates opts and the location. The runner it returns, also
-// with an error, has a report.
-func newRunner(ctx context.Context, op string, loc *scope.Location, opts Options) (*runner, error) {
-	r := &runner{ctx: ctx, op: op, loc: loc, rep: &Report{KeptOnClaim: 0}}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
-	r.rep.Started = now()
-	c, err := opts.check(op)
-	if err != nil {
-		return r, err
-	}
-	r.c = c
-	r.rep.RunID, r.rep.DryRun = c.RunID, c.DryRun
-	if loc == nil || loc.Handle() == nil {
-		return r, &Error{Op: op, Kind: ErrInvalid, Detail: "the location is nil", Fix: "pass a location from the registry"}
-	}
-	r.addr = loc.Handle().Location()
-	r.cutoff = r.rep.Started.Add(-c.MinAge)
-	return r, nil
-}
-
-// begin detects the mode, opens the deleter and writes the start record.
-func (r *runner) begin(purpose string) error {
-	r.tick(PhaseCheck, true)
-	c := r.c
-	mode, why, err := detectMode(r.ctx, r.loc, c.Trash)
-	if err != nil {
-		return err
-	}
-	r.rep.Mode, r.why = mode, why
-	if mode == ModeNone && !c.Force && !c.DryRun {
-		return unrecoverable(r.op, why)
-	}
-	r.del, err = batchdelete.New(r.loc.Handle(), batchdelete.Options{Parallelism: c.Parallelism})
-	if err != nil {
-		return &Error{Op: r.op, Kind: ErrInvalid, Detail: "the location's bucket cannot delete", Cause: err}
-	}
-	r.batch = c.Batch
-	if r.batch == 0 {
-		r.batch = max(DefaultBatch, r.del.BatchSize())
-	}
-	if c.Journal != nil {
-		r.j = newJournalWriter(c.Journal, c.RunID, c.Now)
-	}
-	start := JournalRecord{Rec: RecStart, Location: r.addr.String(), Shard: c.Shard.String(), MinAge: c.MinAge.String(),
-		DryRun: c.DryRun, Mode: mode, Trash: c.Trash, Purpose: purpose}
-	if purpose == PurposeGC {
-		start.DataPrefix = c.DataPrefix
-	}
-	if err := r.record(start); err != nil {
-		return err
-	}
-	r.c.log.Info("byob gc: "+r.op+" started", "run", c.RunID, "location", r.loc.String(), "mode", string(mode), "why", why,
-		"dataPrefix", c.DataPrefix, "shard", c.Shard.String(), "minAge", c.MinAge.String(), "dryRun", c.DryRun, "force", c.Force)
-	return nil
-}
-
-// record writes rec to the journal, if there is one (a dry run may have
-// none), and syncs it.
-func (r *runner) record(rec JournalRecord) error {
-	if r.j == nil {
-		return nil
-	}
-	return r.j.write(r.ctx, rec, true)
-}
-
-// recordAfter writes an outcome or end record even when the run's
-// context has ended: it is what tells a restore that a batch really went.
-func (r *runner) recordAfter(rec JournalRecord) error {
-	if r.j == nil {
-		return nil
-	}
-	return r.j.write(context.WithoutCancel(r.ctx), rec, true)
-}
-
 // gc is Run's work after the options were checked.
 func (r *runner) gc() error {
-	if err := r.begin(PurposeGC); err != nil {
+	if err := r.begin(PurposeGC, nil); err != nil {
 		return err
 	}
 	sp, err := newSpool(r.c.SpoolDir)
@@ -197,7 +96,11 @@ func (r *runner) gc() error {
 			return err
 		}
 	}
-	return r.staleUploads()
+	if r.c.SkipUploads {
+		return nil
+	}
+	r.tick(PhaseUploads, true)
+	return r.staleUploads(r.c.DataPrefix, func(k string) bool { return r.c.Shard.Contains(r.c.DataPrefix, k) })
 }
 
 // sweep lists the shard, joins it with the live keys, and spools the
@@ -301,232 +204,6 @@ func (r *runner) collect(batch []Object) error {
 		r.rep.KeptOnClaim += int64(len(keptKeys))
 	}
 	return r.remove(doomed, keptKeys, ReasonUnreferenced)
-}
-
-// remove journals the intent to delete objs, deletes them (through the
-// trash in ModeTrash) and journals the outcome. A dry run only counts.
-func (r *runner) remove(objs []Object, kept []string, reason string) error {
-	if r.c.DryRun {
-		for _, o := range objs {
-			r.rep.Deleted++
-			r.rep.BytesReclaimed += o.Size
-		}
-		r.progress.Deleted, r.progress.Bytes = r.rep.Deleted, r.rep.BytesReclaimed
-		r.tick(PhaseDelete, false)
-		return nil
-	}
-	if len(objs) == 0 && len(kept) == 0 {
-		return nil
-	}
-	r.batchNo++
-	n := r.batchNo
-	intent := JournalRecord{Rec: RecIntent, Batch: n, Reason: reason, Kept: kept, Objects: make([]JournalObject, len(objs))}
-	for i, o := range objs {
-		intent.Objects[i] = JournalObject(o)
-	}
-	if err := r.record(intent); err != nil {
-		return err
-	}
-	if len(objs) == 0 {
-		return r.recordAfter(JournalRecord{Rec: RecOutcome, Batch: n})
-	}
-	out := JournalRecord{Rec: RecOutcome, Batch: n}
-	toDelete := objs
-	if r.rep.Mode == ModeTrash {
-		toDelete = make([]Object, 0, len(objs))
-		errs, gone := toTrash(r.ctx, r.loc.Bucket(), r.c.Trash, r.c.RunID, objs)
-		for i, o := range objs {
-			switch {
-			case gone[i]:
-				r.rep.AlreadyGone++
-				out.Gone = append(out.Gone, o.Key)
-			case errs[i] != nil:
-				r.failed(&out, o.Key, "", errs[i])
-			default:
-				toDelete = append(toDelete, o)
-			}
-		}
-	}
-	var stopped error
-	if len(toDelete) > 0 {
-		keys := make([]string, len(toDelete))
-		for i, o := range toDelete {
-			keys[i] = o.Key
-		}
-		res, err := r.del.Delete(r.ctx, keys)
-		stopped = err
-		for i, res := range res {
-			switch res.Status {
-			case batchdelete.Deleted:
-				r.rep.Deleted++
-				r.rep.BytesReclaimed += toDelete[i].Size
-				out.Deleted = append(out.Deleted, res.Key)
-			case batchdelete.Gone:
-				r.rep.AlreadyGone++
-				out.Gone = append(out.Gone, res.Key)
-			default:
-				err := res.Err
-				if err == nil {
-					err = errors.New(res.Status.String())
-				}
-				r.failed(&out, res.Key, "", err)
-			}
-		}
-		r.rep.Requests = r.del.Stats().Requests
-	}
-	r.progress.Deleted, r.progress.Bytes = r.rep.Deleted, r.rep.BytesReclaimed
-	r.tick(PhaseDelete, false)
-	r.c.log.Debug("byob gc: batch done", "run", r.c.RunID, "batch", n, "deleted", len(out.Deleted), "gone", len(out.Gone),
-		"failed", len(out.Failed), "kept", len(kept))
-	if err := r.recordAfter(out); err != nil {
-		return err
-	}
-	if stopped != nil {
-		return &Error{Op: r.op, Kind: ErrStopped, Cause: stopped}
-	}
-	return nil
-}
-
-// failed counts a key (or upload) that was not deleted and adds it to
-// the outcome.
-func (r *runner) failed(out *JournalRecord, key, uploadID string, err error) {
-	r.rep.Failed++
-	r.rep.fail(err)
-	out.Failed = append(out.Failed, JournalFailure{Key: key, UploadID: uploadID, Kind: kindName(err), Error: r.scrub(err)})
-	if len(r.rep.FirstErrors) <= maxFirstErrors {
-		r.c.log.Warn("byob gc: not deleted", "run", r.c.RunID, "key", quote(key), "kind", kindName(err), "error", r.scrub(err))
-	}
-}
-
-// scrub is err's text without the location's credentials, for the
-// journal and the log (the errors byob builds are scrubbed already: this
-// is defence in depth).
-func (r *runner) scrub(err error) string {
-	a := r.loc.Handle().Address()
-	return provider.Scrub(err.Error(), &a)
-}
-
-// staleUploads lists the multipart uploads of the shard initiated before
-// the cutoff and aborts them, journalled like deletes.
-func (r *runner) staleUploads() error {
-	if r.c.SkipUploads {
-		return nil
-	}
-	r.tick(PhaseUploads, true)
-	ups, err := r.del.ListStaleUploads(r.ctx, r.c.DataPrefix, r.cutoff)
-	mine := ups[:0]
-	for _, u := range ups {
-		if r.c.Shard.Contains(r.c.DataPrefix, u.Key) {
-			mine = append(mine, u)
-		}
-	}
-	r.rep.UploadsFound = int64(len(mine))
-	if err != nil {
-		if errors.Is(err, batchdelete.ErrUploadsUnsupported) {
-			return &Error{Op: r.op, Kind: ErrDelete, Detail: "stale multipart uploads cannot be listed on this bucket", Cause: err,
-				Fix: "set Options.SkipUploads, and let a lifecycle rule abort incomplete uploads"}
-		}
-		return &Error{Op: r.op, Kind: ErrList, Detail: "listing the stale multipart uploads failed; none was aborted", Cause: err}
-	}
-	if r.c.DryRun || len(mine) == 0 {
-		return nil
-	}
-	for len(mine) > 0 {
-		part := mine[:min(len(mine), r.batch)]
-		mine = mine[len(part):]
-		r.batchNo++
-		n := r.batchNo
-		intent := JournalRecord{Rec: RecIntent, Batch: n, Reason: ReasonStaleUpload, Uploads: make([]JournalUpload, len(part))}
-		for i, u := range part {
-			intent.Uploads[i] = JournalUpload{Key: u.Key, UploadID: u.UploadID, Initiated: u.Initiated}
-		}
-		if err := r.record(intent); err != nil {
-			return err
-		}
-		stopped := r.del.AbortUploads(r.ctx, part)
-		out := JournalRecord{Rec: RecOutcome, Batch: n}
-		for _, u := range part {
-			switch u.Status {
-			case batchdelete.Deleted, batchdelete.Gone:
-				r.rep.UploadsAborted++
-				out.Deleted = append(out.Deleted, u.Key)
-			default:
-				err := u.Err
-				if err == nil {
-					err = errors.New(u.Status.String())
-				}
-				r.rep.fail(err)
-				out.Failed = append(out.Failed, JournalFailure{Key: u.Key, UploadID: u.UploadID, Kind: kindName(err), Error: r.scrub(err)})
-			}
-		}
-		if err := r.recordAfter(out); err != nil {
-			return err
-		}
-		if stopped != nil {
-			return &Error{Op: r.op, Kind: ErrStopped, Cause: stopped}
-		}
-	}
-	return nil
-}
-
-// finish writes the end record and logs the report. err is what stopped
-// the run, if anything did.
-func (r *runner) finish(err error) (*Report, error) {
-	rep := r.rep
-	if err == nil {
-		err = rep.failure(r.op)
-	} else {
-		var ge *Error
-		if !errors.As(err, &ge) {
-			err = &Error{Op: r.op, Kind: ErrStopped, Cause: err}
-		}
-		if len(rep.FirstErrors) < maxFirstErrors {
-			rep.FirstErrors = append(rep.FirstErrors, err)
-		}
-		if rep.Errors == nil {
-			rep.Errors = map[string]int64{}
-		}
-		rep.Errors[kindName(err)]++
-	}
-	rep.Duration = r.c.Now().Sub(rep.Started)
-	end := JournalRecord{Rec: RecEnd, Report: rep.summary()}
-	if err != nil {
-		end.Error = r.scrub(err)
-	}
-	// A journal that failed refuses this too: its error is the run's.
-	if jerr := r.recordAfter(end); jerr != nil && err == nil {
-		err = jerr
-	}
-	r.tick(PhaseDone, true)
-	attrs := []any{"run", rep.RunID, "dryRun", rep.DryRun, "mode", string(rep.Mode), "scanned", rep.Scanned, "live", rep.Live,
-		"candidates", rep.Candidates, "tooYoung", rep.TooYoung, "keptOnClaim", rep.KeptOnClaim, "deleted", rep.Deleted,
-		"alreadyGone", rep.AlreadyGone, "failed", rep.Failed, "skipped", rep.Skipped, "bytes", rep.BytesReclaimed,
-		"uploadsFound", rep.UploadsFound, "uploadsAborted", rep.UploadsAborted, "requests", rep.Requests, "duration", rep.Duration.String()}
-	if err != nil {
-		r.c.log.Error("byob gc: "+r.op+" ended with an error", append(attrs, "error", r.scrub(err))...)
-	} else {
-		r.c.log.Info("byob gc: "+r.op+" done", attrs...)
-	}
-	return rep, err
-}
-
-// progressEvery is the least time between two Progress calls within a
-// phase.
-const progressEvery = 100 * time.Millisecond
-
-// tick calls Options.Progress at a phase change (force), or when enough
-// time has passed since the last call. It paces by the real clock, not
-// Options.Now.
-func (r *runner) tick(p Phase, force bool) {
-	if r.c == nil || r.c.Progress == nil {
-		return
-	}
-	now := time.Now()
-	if !force && p == r.progress.Phase && now.Sub(r.lastTick) < progressEvery {
-		return
-	}
-	r.progress.Phase, r.lastTick = p, now
-	r.c.Progress(r.progress)
 }
 
 // escapeSafe reports whether no storage driver escapes key, so that the

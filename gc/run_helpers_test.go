@@ -41,7 +41,11 @@ func openLocation(t *testing.T, url string, opts ...provider.Option) *scope.Loca
 func openAddress(t *testing.T, a *address.Address, open scope.OpenFunc) *scope.Location {
 	t.Helper()
 	ctx := context.Background()
-	reg, err := scope.New(ctx, scope.Config{Deployment: scope.Testing, Instance: a, Store: scope.NewMemStore(),
+	d := scope.SelfManaged // every provider at instance level
+	if f := a.Flavor(); f == address.FlavorFile || f == address.FlavorMem {
+		d = scope.Testing
+	}
+	reg, err := scope.New(ctx, scope.Config{Deployment: d, Instance: a, Store: scope.NewMemStore(),
 		Open: open, Check: func(context.Context, *address.Address) ([]string, error) { return nil, nil }})
 	if err != nil {
 		t.Fatal(err)
