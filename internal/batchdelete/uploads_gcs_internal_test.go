@@ -176,3 +176,41 @@ func TestGCSXMLTokenErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestGCSXMLClientFollowsRotation: a handle with a service-account key
+// gets an XML client with a token source; the client is kept while the
+// key stays, and made again with the new key after SetCredentials, so
+// that an abort after a rotation does not authenticate with the old key.
+// (No token is fetched: that needs Google's token endpoint.)
+func TestGCSXMLClientFollowsRotation(t *testing.T) {
+	const email = "gc@project.iam.gserviceaccount.com"
+	_, pem1 := testsecret.RSAKey(t)
+	_, pem2 := testsecret.RSAKey(t)
+	a, err := address.Parse("gs://" + url.QueryEscape(email) + ":" + url.QueryEscape(pem1) + "@b-rotate/pre?endpoint=" + url.QueryEscape("https://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := provider.Open(t.Context(), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	d, err := New(h, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := d.b.(*gcsBackend)
+	x1, err := b.xmlClient()
+	if err != nil || x1.token == nil || x1.base != "https://127.0.0.1:1" {
+		t.Fatalf("xmlClient = %+v, %v; want a client of the endpoint with a token source", x1, err)
+	}
+	if again, _ := b.xmlClient(); again != x1 {
+		t.Error("the client was made again with the key unchanged: one token exchange per request")
+	}
+	if err := h.SetCredentials(t.Context(), address.Credentials{AccessKey: email, Secret: pem2}); err != nil {
+		t.Fatal(err)
+	}
+	if x2, err := b.xmlClient(); err != nil || x2 == x1 || x2.token == nil {
+		t.Errorf("after SetCredentials xmlClient = %p, %v; want a new client (the old one is %p)", x2, err, x1)
+	}
+}
