@@ -3,6 +3,7 @@ package gc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -69,6 +70,32 @@ type RestoreReport struct {
 	Duration             time.Duration
 }
 
+// MarshalJSON encodes the report for machines (the CLI's --json), as
+// Report does: camelCase names, the first errors as their (scrubbed)
+// texts, the duration as a Go duration.
+func (r RestoreReport) MarshalJSON() ([]byte, error) {
+	errs := make([]string, len(r.FirstErrors))
+	for i, e := range r.FirstErrors {
+		errs[i] = e.Error()
+	}
+	return json.Marshal(struct {
+		Runs                 []string         `json:"runs"`
+		Keys                 int64            `json:"keys"`
+		Restored             int64            `json:"restored"`
+		Present              int64            `json:"present"`
+		Lost                 int64            `json:"lost"`
+		Failed               int64            `json:"failed"`
+		AlreadyGone          int64            `json:"alreadyGone"`
+		UploadsNotRestorable int64            `json:"uploadsNotRestorable"`
+		FirstLost            []string         `json:"firstLost,omitempty"`
+		Errors               map[string]int64 `json:"errors,omitempty"`
+		FirstErrors          []string         `json:"firstErrors,omitempty"`
+		Started              time.Time        `json:"started"`
+		Duration             string           `json:"duration"`
+	}{r.Runs, r.Keys, r.Restored, r.Present, r.Lost, r.Failed, r.AlreadyGone, r.UploadsNotRestorable,
+		r.FirstLost, r.Errors, errs, r.Started, r.Duration.String()})
+}
+
 // maxFirst bounds FirstErrors and FirstLost.
 const maxFirst = 10
 
@@ -79,6 +106,7 @@ type restoreRun struct {
 	objs    []undelete.Object
 	seen    map[string]bool
 	gone    map[string]bool
+	batches map[int]bool // batches whose intent deletes objects (not uploads)
 	uploads int64
 }
 
@@ -105,6 +133,10 @@ type restoreRun struct {
 // (uploaded again in between) gets the newer object back. Restoring twice
 // is harmless: the second time, every key is Present.
 //
+// Restore holds the keys of the runs it restores in memory (about a
+// hundred bytes a key): restore a journal of very many runs run by run
+// (RestoreOptions.Run).
+//
 // The journal's lines that cannot be read are counted in the report and
 // the rest is restored; a torn last record (ErrTornRecord) is harmless,
 // any other bad line makes the error ErrJournal, since it might have been
@@ -127,7 +159,7 @@ func Restore(ctx context.Context, loc *scope.Location, journal io.Reader, opts R
 	if journal == nil {
 		return rep, &Error{Op: "restore", Kind: ErrInvalid, Detail: "no journal", Fix: "pass the journal file Options.Journal wrote"}
 	}
-	runs, badLines := readRestoreRuns(journal, rep)
+	runs, badLines := readRestoreRuns(journal, opts.Run, rep)
 	runs, err := selectRestoreRuns(loc, runs, opts.Run)
 	if err != nil {
 		return rep, err
@@ -177,6 +209,10 @@ func Restore(ctx context.Context, loc *scope.Location, journal io.Reader, opts R
 		log.Info("gc restore: run", "run", run.id, "mode", string(run.start.Mode), "keys", len(run.objs), "lost", lost, "failed", failed)
 	}
 	switch {
+	case ctx.Err() != nil:
+		return rep, &Error{Op: "restore", Kind: ErrStopped,
+			Detail: "stopped with " + strconv.FormatInt(rep.Failed, 10) + " keys not restored", Cause: ctx.Err(),
+			Fix: "restore again: keys already restored are then Present"}
 	case rep.Failed > 0 || rep.Lost > 0:
 		return rep, &Error{Op: "restore", Kind: ErrRestore,
 			Detail: strconv.FormatInt(rep.Failed, 10) + " keys failed and " + strconv.FormatInt(rep.Lost, 10) + " are lost (see the report)",
@@ -201,9 +237,10 @@ func (rep *RestoreReport) addError(kind string, err error) {
 	}
 }
 
-// readRestoreRuns reads the journal's runs in the order they start, and
-// returns them and the number of bad lines that were not torn records.
-func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int) {
+// readRestoreRuns reads the journal's runs (only run want, unless it is
+// "") in the order they start, and returns them and the number of bad
+// lines that were not torn records.
+func readRestoreRuns(journal io.Reader, want string, rep *RestoreReport) ([]*restoreRun, int) {
 	var runs []*restoreRun
 	byID := map[string]*restoreRun{}
 	bad := 0
@@ -217,9 +254,12 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 			}
 			continue
 		}
+		if want != "" && rec.Run != want {
+			continue // another run's keys need not be held
+		}
 		run := byID[rec.Run]
 		if run == nil {
-			run = &restoreRun{id: rec.Run, seen: map[string]bool{}, gone: map[string]bool{}}
+			run = &restoreRun{id: rec.Run, seen: map[string]bool{}, gone: map[string]bool{}, batches: map[int]bool{}}
 			byID[rec.Run] = run
 			runs = append(runs, run)
 		}
@@ -231,6 +271,9 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 			}
 		case RecIntent:
 			run.uploads += int64(len(rec.Uploads))
+			if len(rec.Objects) > 0 {
+				run.batches[rec.Batch] = true
+			}
 			for _, o := range rec.Objects {
 				if !run.seen[o.Key] {
 					run.seen[o.Key] = true
@@ -238,6 +281,9 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 				}
 			}
 		case RecOutcome:
+			if !run.batches[rec.Batch] {
+				continue // an upload's key, gone, says nothing of an object of that name
+			}
 			for _, k := range rec.Gone {
 				run.gone[k] = true
 			}
@@ -303,7 +349,7 @@ func restoreFromTrash(ctx context.Context, loc *scope.Location, trash, run strin
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			res[i] = restoreOneFromTrash(ctx, loc, trash+run+"/"+o.Key, o.Key)
+			res[i] = restoreOneFromTrash(ctx, loc, trashKey(trash, run, o.Key), o.Key)
 			res[i].Key = o.Key
 		}()
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -64,7 +66,8 @@ type rsRun struct {
 
 type rsBatch struct {
 	objs    []JournalObject
-	outcome *JournalRecord // nil: the run died before it (an intent without an outcome)
+	uploads []JournalUpload // an intent of stale uploads instead
+	outcome *JournalRecord  // nil: the run died before it (an intent without an outcome)
 }
 
 // rsJournal writes runs with the journal writer Run uses.
@@ -80,7 +83,11 @@ func rsJournal(t testing.TB, runs ...rsRun) []byte {
 			t.Fatal(err)
 		}
 		for i, b := range r.batches {
-			if err := j.write(ctx, JournalRecord{Rec: RecIntent, Batch: i + 1, Reason: ReasonUnreferenced, Objects: b.objs}, true); err != nil {
+			intent := JournalRecord{Rec: RecIntent, Batch: i + 1, Reason: ReasonUnreferenced, Objects: b.objs}
+			if b.uploads != nil {
+				intent.Reason, intent.Uploads = ReasonStaleUpload, b.uploads
+			}
+			if err := j.write(ctx, intent, true); err != nil {
 				t.Fatal(err)
 			}
 			if b.outcome != nil {
@@ -379,4 +386,64 @@ func TestRestoreVersionedS3(t *testing.T) {
 		t.Fatalf("second Restore: %v", err)
 	}
 	rsCheck(t, rep, rsCounts{present: int64(len(objs1)) + 1})
+}
+
+// TestRestoreStopsWithTheContext: a restore whose context has ended says
+// it stopped (ErrStopped, with the context's error), not that keys failed
+// on their own, and restores nothing.
+func TestRestoreStopsWithTheContext(t *testing.T) {
+	loc := rsMem(t)
+	const trash = "byob-trash/"
+	rsPut(t, loc, trash+"r1/"+pfx+"k", []byte("1"))
+	j := rsJournal(t, rsRun{id: "r1", start: JournalRecord{Location: loc.Handle().Location().String(), Mode: ModeTrash, Trash: trash},
+		batches: []rsBatch{{objs: []JournalObject{{Key: pfx + "k", Size: 1}}}}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := Restore(ctx, loc, bytes.NewReader(j), RestoreOptions{})
+	if !errors.Is(err, ErrStopped) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Restore: %v, want ErrStopped and context.Canceled", err)
+	}
+	if rep.Restored != 0 || rsGet(t, loc, pfx+"k") != nil {
+		t.Errorf("restored %d after the context ended", rep.Restored)
+	}
+}
+
+// TestRestoreUploadOutcomesSayNothingOfObjects: a stale upload under the
+// same key as a deleted object, whose abort found it gone, does not make
+// the object "already gone": the object is restored, and the upload is
+// counted as not restorable.
+func TestRestoreUploadOutcomesSayNothingOfObjects(t *testing.T) {
+	loc := rsMem(t)
+	const trash, k = "byob-trash/", pfx + "1/a"
+	rsPut(t, loc, trashKey(trash, "r1", k), []byte("a"))
+	j := rsJournal(t, rsRun{id: "r1", start: JournalRecord{Location: loc.Handle().Location().String(), Mode: ModeTrash, Trash: trash},
+		batches: []rsBatch{
+			{objs: []JournalObject{{Key: k, Size: 1}}, outcome: &JournalRecord{Deleted: []string{k}}},
+			{uploads: []JournalUpload{{Key: k, UploadID: "u1"}}, outcome: &JournalRecord{Gone: []string{k}}},
+		}})
+	rep, err := Restore(context.Background(), loc, bytes.NewReader(j), RestoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsCheck(t, rep, rsCounts{restored: 1})
+	if rep.AlreadyGone != 0 || rep.UploadsNotRestorable != 1 || rsGet(t, loc, k) == nil {
+		t.Errorf("AlreadyGone %d, UploadsNotRestorable %d, restored %v; want 0, 1, true", rep.AlreadyGone, rep.UploadsNotRestorable, rsGet(t, loc, k) != nil)
+	}
+}
+
+// TestRestoreReportJSON: the report encodes its counts and its errors as
+// text (an error value would encode as {}).
+func TestRestoreReportJSON(t *testing.T) {
+	rep := RestoreReport{Runs: []string{"r1"}, Keys: 3, Restored: 1, Present: 1, Lost: 1, FirstLost: []string{`"k": gone`},
+		Errors: map[string]int64{"PermissionDenied": 1}, FirstErrors: []error{errors.New("refused")}, Duration: 1500 * time.Millisecond}
+	js, err := json.Marshal(&rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"runs":["r1"]`, `"restored":1`, `"lost":1`, `"firstLost":["\"k\": gone"]`, `"errors":{"PermissionDenied":1}`,
+		`"firstErrors":["refused"]`, `"duration":"1.5s"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("JSON %s lacks %s", js, want)
+		}
+	}
 }

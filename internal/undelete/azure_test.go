@@ -2,6 +2,7 @@ package undelete_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/service"
 	"github.com/byobkit/byob/internal/testenv"
+	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/internal/undelete"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/gcerrors"
@@ -95,10 +97,11 @@ func (b azBlob) xml() string {
 // azAnswer scripts a recorded Azure container.
 type azAnswer struct {
 	blobs      []azBlob
-	listStatus int    // nonzero: the listing gets this error
-	copyStatus int    // Copy Blob's status; 0: 202
-	copyState  string // x-ms-copy-status of Copy Blob; "": success
-	undelete   int    // Undelete Blob's status; 0: 200
+	listStatus int               // nonzero: the listing gets this error
+	copyStatus int               // Copy Blob's status; 0: 202
+	copyState  string            // x-ms-copy-status of Copy Blob; "": success
+	undelete   int               // Undelete Blob's status; 0: 200
+	echo       func(auth string) // if set, a refusal quotes the request's Authorization and the account key, and echo sees it
 }
 
 func azError(w http.ResponseWriter, status int, code, msg string) {
@@ -128,7 +131,12 @@ func recordedAzure(t *testing.T, a azAnswer) (*provider.Handle, func() []string)
 		switch {
 		case r.Method == http.MethodGet && q.Get("comp") == "list":
 			if a.listStatus != 0 {
-				azError(w, a.listStatus, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission.")
+				msg := "This request is not authorized to perform this operation using this permission."
+				if a.echo != nil {
+					a.echo(r.Header.Get("Authorization"))
+					msg += " Authorization: " + r.Header.Get("Authorization") + " key " + azKey
+				}
+				azError(w, a.listStatus, "AuthorizationPermissionMismatch", msg)
 				return
 			}
 			var body strings.Builder
@@ -173,11 +181,42 @@ func recordedAzure(t *testing.T, a azAnswer) (*provider.Handle, func() []string)
 		}
 	}))
 	t.Cleanup(s.Close)
-	h := mustOpen(t, mustParse(t, "az://:"+url.QueryEscape("a2V5a2V5a2V5a2V5")+"@acct/ctr/p?endpoint="+url.QueryEscape(s.URL)))
+	h := mustOpen(t, mustParse(t, "az://:"+url.QueryEscape(azKey)+"@acct/ctr/p?endpoint="+url.QueryEscape(s.URL)))
 	return h, func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return append([]string(nil), reqs...)
+	}
+}
+
+// azKey is the account key of the recorded Azure account.
+const azKey = "c2VjcmV0LWFjY291bnQta2V5LWZvci10ZXN0cw=="
+
+// TestAzureRefusalHidesWhatTheServerEchoes: a refusal whose answer quotes
+// the request's SharedKey signature and the account key is Failed
+// PermissionDenied, and no 8-byte window of either is in the Result under
+// any printer or in its error chain.
+func TestAzureRefusalHidesWhatTheServerEchoes(t *testing.T) {
+	var seen []string
+	h, _ := recordedAzure(t, azAnswer{listStatus: http.StatusForbidden, echo: func(auth string) {
+		if _, sig, ok := strings.Cut(auth, ":"); ok {
+			seen = append(seen, sig)
+		}
+	}})
+	res, err := mustNew(t, h).Restore(context.Background(), time.Time{}, undelete.Keys("k"))
+	if err != nil || res[0].Status != undelete.Failed || provider.Code(res[0].Err) != gcerrors.PermissionDenied {
+		t.Fatalf("Restore: %+v, %v; want Failed PermissionDenied", res[0], err)
+	}
+	if len(seen) == 0 {
+		t.Fatal("no signed request was refused: the test proves nothing")
+	}
+	js, _ := json.Marshal(res)
+	out := []string{fmt.Sprintf("%v %+v %#v %s %q", res, res, res, res[0].Err, res[0].Err), string(js)}
+	for _, c := range testsecret.Chain(res[0].Err) {
+		out = append(out, fmt.Sprintf("%v %#v", c, c))
+	}
+	if w := testsecret.NewSet(testsecret.Spellings(append(seen, azKey)...)...).Find(strings.Join(out, "\n")); w != "" {
+		t.Errorf("the result holds a secret window %q", w)
 	}
 }
 
