@@ -213,6 +213,31 @@ func (b *Bucket) Crashed() bool {
 	return b.crashed
 }
 
+// Crash crashes the Bucket now: every later call fails with ErrCrashed,
+// as they would once the process is gone. A test that counts steps of its
+// own (journal writes, claims, bucket calls) calls it from Options.Before
+// or wherever its count runs out. OnCrash runs, once, as for CrashAt.
+func (b *Bucket) Crash() {
+	b.mu.Lock()
+	first := !b.crashed
+	b.crashed = true
+	b.mu.Unlock()
+	if first && b.o.OnCrash != nil {
+		b.o.OnCrash()
+	}
+}
+
+// Heal ends every fault: the crash, CrashAt and the rules. The calls
+// after it succeed, as those of a restarted process against a store that
+// recovered would. The clock's stamps are kept.
+func (b *Bucket) Heal() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.crashed = false
+	b.o.CrashAt = 0
+	b.o.Rules = nil
+}
+
 // SetModTime sets the modification time the Bucket reports for key, as a
 // store does for an object whose upload began earlier than it completed
 // (an S3 multipart upload's object carries the time the upload started).
@@ -232,7 +257,7 @@ func (b *Bucket) enter(op Op, key string) error {
 	ck := callKey{op, key}
 	n := b.perKey[ck]
 	b.perKey[ck] = n + 1
-	if b.o.CrashAt > 0 && b.calls >= b.o.CrashAt {
+	if b.crashed || b.o.CrashAt > 0 && b.calls >= b.o.CrashAt {
 		first := !b.crashed
 		b.crashed = true
 		b.injected = append(b.injected, Injection{op, key, Crashed})

@@ -197,6 +197,31 @@ func TestCrash(t *testing.T) {
 	}
 }
 
+// TestCrashNowAndHeal: Crash fails every later call at once; Heal ends
+// the crash and the rules, as a restarted process would see.
+func TestCrashNowAndHeal(t *testing.T) {
+	crashes := 0
+	fb := faultblob.New(memblob.OpenBucket(nil), faultblob.Options{OnCrash: func() { crashes++ },
+		Rules: []faultblob.Rule{{Op: faultblob.OpWrite, Kind: faultblob.Internal, Rate: 1}}})
+	b := fb.Open()
+	ctx := t.Context()
+	if err := b.WriteAll(ctx, "k", []byte("x"), nil); gcerrors.Code(err) != gcerrors.Internal {
+		t.Fatalf("write before the crash: %v, want the rule's Internal", err)
+	}
+	fb.Crash()
+	fb.Crash()
+	if _, err := b.Exists(ctx, "k"); !errors.Is(err, faultblob.ErrCrashed) {
+		t.Errorf("after Crash: %v, want ErrCrashed", err)
+	}
+	fb.Heal()
+	if err := b.WriteAll(ctx, "k", []byte("x"), nil); err != nil {
+		t.Errorf("write after Heal: %v", err)
+	}
+	if crashes != 1 || fb.Crashed() {
+		t.Errorf("OnCrash ran %d times, Crashed %v after Heal; want 1, false", crashes, fb.Crashed())
+	}
+}
+
 // TestClock: objects written or copied through the bucket carry its
 // clock's time, in listings, attributes and readers; SetModTime backdates
 // one; objects written to the inner bucket keep their own time.
