@@ -210,3 +210,22 @@ var (
 	_ Source = (*MemServer)(nil)
 	_ Source = (*SetSource)(nil)
 )
+
+// Check is Claim without the claim, for a dry run: it returns the keys
+// that are live or in flight now, and records nothing.
+func (s *MemServer) Check(ctx context.Context, keys []string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var kept []string
+	for _, k := range keys {
+		if s.refs[k] > 0 || s.inFlight[k] > 0 {
+			kept = append(kept, k)
+		}
+	}
+	return kept, nil
+}
+
+var _ Checker = (*MemServer)(nil)

@@ -37,6 +37,26 @@ var (
 	// ErrClaimed: the collector has claimed the key; the server must not
 	// point a version at it, and uploads under a key of the version's own.
 	ErrClaimed = errors.New("key claimed by the collector")
+	// ErrUnrecoverable: the bucket keeps nothing a deleted object could be
+	// restored from (no versioning, no soft delete, no Options.Trash), and
+	// the run was not forced; or a restore of such a run was asked for.
+	ErrUnrecoverable = errors.New("deletes could not be undone")
+	// ErrMode: what the bucket keeps of a deleted object (versioning, soft
+	// delete) could not be read; the run deletes nothing rather than guess.
+	ErrMode = errors.New("bucket settings unreadable")
+	// ErrSpool: the temporary file that holds a sweep's candidates failed
+	// (Options.SpoolDir); nothing was deleted on its account.
+	ErrSpool = errors.New("spool failed")
+	// ErrJournal: the run's journal could not be written (nothing more is
+	// deleted), or a journal line could not be read.
+	ErrJournal = errors.New("journal failed")
+	// ErrTornRecord: a journal line was torn by a crash mid-write. Harmless:
+	// an intent is synced before its deletes, so a torn record never
+	// describes a delete that happened.
+	ErrTornRecord = errors.New("journal record torn")
+	// ErrDelete: some deletes (or aborts) failed; the report counts them by
+	// kind (Report.Errors) and keeps the first ones.
+	ErrDelete = errors.New("deletes failed")
 )
 
 // Error is the one error type of this package. Its text names the

@@ -70,9 +70,12 @@
 //
 // # Incomplete multipart uploads
 //
-// AbortStaleUploads lists the multipart uploads in progress under the
-// handle's prefix (S3 ListMultipartUploads, every page) and aborts those
-// initiated before a cutoff. GCS's XML multipart API is not covered: its
+// ListStaleUploads lists the multipart uploads in progress under a prefix
+// of the handle's (S3 ListMultipartUploads, every page) initiated before a
+// cutoff, and AbortUploads aborts them: two steps, so that a collector can
+// journal the uploads in between. AbortStaleUploads does both for the
+// whole prefix. The backend interface behind them (list, abort one) is
+// the same for GCS's XML multipart API, which mirrors S3's. GCS's XML multipart API is not covered: its
 // listing is a bucket-level request, which neither the handle's native
 // client nor byob's V4 signer can make today, and fake-gcs-server does not
 // implement it; GCS handles get ErrUploadsUnsupported. Azure has no

@@ -14,22 +14,22 @@ import (
 	"gocloud.dev/gcerrors"
 )
 
-// Upload is one incomplete multipart upload AbortStaleUploads found
-// initiated before its cutoff.
+// Upload is one incomplete multipart upload.
 type Upload struct {
 	// Key is the upload's object key, relative to the handle's prefix.
 	Key       string
 	UploadID  string
 	Initiated time.Time
-	// Status is Deleted once the upload is aborted, Gone if it had ended
-	// meanwhile (completed or aborted: NoSuchUpload), Failed with Err, or
-	// NotSent if the context ended first.
+	// Status is NotSent until AbortUploads: then Deleted once the upload
+	// is aborted, Gone if it had ended meanwhile (completed or aborted:
+	// NoSuchUpload), Failed with Err, or NotSent if the context ended
+	// first.
 	Status Status
 	Err    error
 }
 
-// ErrUploadsUnsupported is the cause of the error AbortStaleUploads
-// returns where a provider has multipart uploads but byob cannot list
+// ErrUploadsUnsupported is the cause of the error the upload methods
+// return where a provider has multipart uploads but byob cannot list
 // them: GCS (the XML API's bucket-level listing needs credentials the
 // handle does not expose), and an S3 handle without its native client.
 var ErrUploadsUnsupported = errors.New("listing incomplete multipart uploads is not implemented for this bucket")
@@ -39,24 +39,30 @@ var ErrUploadsUnsupported = errors.New("listing incomplete multipart uploads is 
 // and file have no uploads in progress.
 var multipartProviders = map[address.Provider]bool{address.S3: true, address.CoreWeave: true, address.GCS: true}
 
-// uploadAborter is a backend that can list and abort multipart uploads.
+// uploadAborter is a backend that can list and abort multipart uploads:
+// S3's API, and GCS's XML API, which mirrors it.
 type uploadAborter interface {
-	abortStale(ctx context.Context, before time.Time) ([]Upload, error)
+	// listUploads returns, every page, the uploads whose key (relative to
+	// the handle's prefix) starts with prefix and that were initiated
+	// before the cutoff, in the service's order. An upload whose start
+	// the service does not say is left out, and so is any the listing
+	// returns outside the prefix (a store that ignores it).
+	listUploads(ctx context.Context, prefix string, before time.Time) ([]Upload, error)
+	// abortUpload aborts one upload: nil when aborted, errNoSuchUpload
+	// when it had ended, else a classified, scrubbed error.
+	abortUpload(ctx context.Context, u Upload) error
 }
 
-// AbortStaleUploads aborts the incomplete multipart uploads under the
-// handle's prefix that were initiated before the cutoff, and returns each
-// with its outcome. Uploads initiated at or after it, or whose start the
-// service does not say, are left alone, and so is any upload the listing
-// returns outside the prefix.
-//
-// The error is the listing's (the uploads found until then are
-// returned), the context's, or, where uploads cannot be listed, an
-// Unimplemented *provider.Error wrapping ErrUploadsUnsupported. A bucket
-// of a provider without multipart uploads returns nil, nil.
-func (d *Deleter) AbortStaleUploads(ctx context.Context, before time.Time) ([]Upload, error) {
+// errNoSuchUpload is what abortUpload returns for an upload that has
+// already ended.
+var errNoSuchUpload = errors.New("no such upload")
+
+// uploads returns the deleter's upload backend, or the error of a bucket
+// whose uploads cannot be listed; nil, nil for a provider without
+// multipart uploads.
+func (d *Deleter) uploads() (uploadAborter, error) {
 	if a, ok := d.b.(uploadAborter); ok {
-		return a.abortStale(ctx, before)
+		return a, nil
 	}
 	if multipartProviders[d.h.Location().Provider] {
 		return nil, newError(d.h, provider.OpList, gcerrors.Unimplemented, ErrUploadsUnsupported.Error(), ErrUploadsUnsupported)
@@ -64,42 +70,99 @@ func (d *Deleter) AbortStaleUploads(ctx context.Context, before time.Time) ([]Up
 	return nil, nil
 }
 
-func (b *s3Backend) abortStale(ctx context.Context, before time.Time) ([]Upload, error) {
-	ups, err := b.staleUploads(ctx, before)
-	if err != nil {
-		return ups, err
+// ListStaleUploads returns the incomplete multipart uploads whose key
+// (relative to the handle's prefix) starts with prefix ("" for all of
+// them) and that were initiated before the cutoff. Uploads initiated at
+// or after it, or whose start the service does not say, are left out,
+// and so is any upload the listing returns outside the prefix.
+//
+// The error is the listing's (the uploads found until then are
+// returned), or, where uploads cannot be listed, an Unimplemented
+// *provider.Error wrapping ErrUploadsUnsupported. A bucket of a provider
+// without multipart uploads returns nil, nil.
+func (d *Deleter) ListStaleUploads(ctx context.Context, prefix string, before time.Time) ([]Upload, error) {
+	a, err := d.uploads()
+	if a == nil {
+		return nil, err
+	}
+	return a.listUploads(ctx, prefix, before)
+}
+
+// AbortUploads aborts each upload (as ListStaleUploads returned them) and
+// sets its Status and Err. The error is the context's, if it ended before
+// every upload was tried (the rest are NotSent), or the error of a bucket
+// whose uploads cannot be aborted.
+func (d *Deleter) AbortUploads(ctx context.Context, ups []Upload) error {
+	a, err := d.uploads()
+	if a == nil {
+		if err == nil {
+			err = newError(d.h, provider.OpDelete, gcerrors.Unimplemented, "this bucket has no multipart uploads")
+		}
+		for i := range ups {
+			ups[i].Status, ups[i].Err = Failed, err
+		}
+		return err
 	}
 	for i := range ups {
 		if err := ctx.Err(); err != nil {
 			for j := i; j < len(ups); j++ {
 				ups[j].Status, ups[j].Err = NotSent, err
 			}
-			return ups, err
+			return err
 		}
 		u := &ups[i]
-		_, err := b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
-			Bucket: aws.String(b.bucket), Key: aws.String(b.prefix + u.Key), UploadId: aws.String(u.UploadID),
-		})
-		var ae smithy.APIError
-		switch {
+		switch err := a.abortUpload(ctx, *u); {
 		case err == nil:
-			u.Status = Deleted
-		case errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload":
-			u.Status = Gone
+			u.Status, u.Err = Deleted, nil
+		case errors.Is(err, errNoSuchUpload):
+			u.Status, u.Err = Gone, nil
 		default:
-			u.Status, u.Err = Failed, wrap(b.h, provider.OpDelete, err)
+			u.Status, u.Err = Failed, err
 		}
 	}
-	return ups, nil
+	return nil
 }
 
-// staleUploads lists, every page, the uploads under the prefix initiated
+// AbortStaleUploads aborts the incomplete multipart uploads under the
+// handle's prefix that were initiated before the cutoff, and returns each
+// with its outcome: ListStaleUploads of the whole prefix, then
+// AbortUploads.
+//
+// The error is the listing's (the uploads found until then are
+// returned, not aborted), the context's, or, where uploads cannot be
+// listed, an Unimplemented *provider.Error wrapping
+// ErrUploadsUnsupported. A bucket of a provider without multipart uploads
+// returns nil, nil.
+func (d *Deleter) AbortStaleUploads(ctx context.Context, before time.Time) ([]Upload, error) {
+	ups, err := d.ListStaleUploads(ctx, "", before)
+	if err != nil || len(ups) == 0 {
+		return ups, err
+	}
+	return ups, d.AbortUploads(ctx, ups)
+}
+
+func (b *s3Backend) abortUpload(ctx context.Context, u Upload) error {
+	_, err := b.client.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{
+		Bucket: aws.String(b.bucket), Key: aws.String(b.prefix + u.Key), UploadId: aws.String(u.UploadID),
+	})
+	var ae smithy.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ae) && ae.ErrorCode() == "NoSuchUpload":
+		return errNoSuchUpload
+	}
+	return wrap(b.h, provider.OpDelete, err)
+}
+
+// listUploads lists, every page, the uploads under the prefix initiated
 // before the cutoff.
-func (b *s3Backend) staleUploads(ctx context.Context, before time.Time) ([]Upload, error) {
+func (b *s3Backend) listUploads(ctx context.Context, prefix string, before time.Time) ([]Upload, error) {
 	var ups []Upload
+	full := b.prefix + prefix
 	in := &s3.ListMultipartUploadsInput{Bucket: aws.String(b.bucket)}
-	if b.prefix != "" {
-		in.Prefix = aws.String(b.prefix)
+	if full != "" {
+		in.Prefix = aws.String(full)
 	}
 	for {
 		out, err := b.client.ListMultipartUploads(ctx, in)
@@ -108,7 +171,7 @@ func (b *s3Backend) staleUploads(ctx context.Context, before time.Time) ([]Uploa
 		}
 		for _, u := range out.Uploads {
 			rel, ok := strings.CutPrefix(aws.ToString(u.Key), b.prefix)
-			if !ok || rel == "" || u.Initiated == nil || !u.Initiated.Before(before) {
+			if !ok || rel == "" || !strings.HasPrefix(rel, prefix) || u.Initiated == nil || !u.Initiated.Before(before) {
 				continue // outside the prefix (a store that ignores Prefix), or not known to be stale
 			}
 			ups = append(ups, Upload{Key: rel, UploadID: aws.ToString(u.UploadId), Initiated: *u.Initiated})

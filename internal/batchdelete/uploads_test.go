@@ -1,6 +1,7 @@
 package batchdelete_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -223,4 +224,51 @@ func TestAbortStaleUploadsElsewhere(t *testing.T) {
 			t.Errorf("= %v, %v; want nil, nil", ups, err)
 		}
 	})
+}
+
+// TestListThenAbortUploadsUnderAPrefix: a collector lists the stale
+// uploads under its data prefix only, without aborting them, journals
+// them, then aborts them; an upload aborted twice is already gone.
+func TestListThenAbortUploadsUnderAPrefix(t *testing.T) {
+	a, srv := s3Address(t, "pre")
+	c := srv.Client()
+	data, initiated := startUpload(t, c, a.Bucket, "pre/wandb_artifacts/1/x")
+	other, _ := startUpload(t, c, a.Bucket, "pre/run/files/y")
+	beside, _ := startUpload(t, c, a.Bucket, "pre/wandb_artifacts_old/z") // shares the text, not the folder
+	d := mustNew(t, mustOpen(t, a), batchdelete.Options{})
+	ups, err := d.ListStaleUploads(t.Context(), "wandb_artifacts/", initiated.Add(time.Second))
+	if err != nil {
+		t.Fatalf("ListStaleUploads: %v", err)
+	}
+	if len(ups) != 1 || ups[0].Key != "wandb_artifacts/1/x" || ups[0].UploadID != data || ups[0].Status != batchdelete.NotSent {
+		t.Fatalf("listed %+v, want the data prefix's upload, not yet aborted", ups)
+	}
+	all := []string{data, other, beside}
+	slices.Sort(all)
+	if got := inProgress(t, c, a.Bucket); !slices.Equal(got, all) {
+		t.Fatalf("listing aborted something: in progress %q, want %q", got, all)
+	}
+	if err := d.AbortUploads(t.Context(), ups); err != nil || ups[0].Status != batchdelete.Deleted {
+		t.Fatalf("AbortUploads: %v, %+v", err, ups)
+	}
+	want := []string{other, beside}
+	slices.Sort(want)
+	if got := inProgress(t, c, a.Bucket); !slices.Equal(got, want) {
+		t.Errorf("in progress afterwards %q, want %q", got, want)
+	}
+	ups[0].Status = batchdelete.NotSent
+	if err := d.AbortUploads(t.Context(), ups); err != nil || ups[0].Status != batchdelete.Gone {
+		t.Errorf("aborting again: %v, %+v; want already gone", err, ups)
+	}
+}
+
+func TestAbortUploadsStopsWithTheContext(t *testing.T) {
+	a, _ := s3Address(t, "pre")
+	d := mustNew(t, mustOpen(t, a), batchdelete.Options{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	ups := []batchdelete.Upload{{Key: "k", UploadID: "u"}}
+	if err := d.AbortUploads(ctx, ups); !errors.Is(err, context.Canceled) || ups[0].Status != batchdelete.NotSent {
+		t.Errorf("= %v, %+v; want Canceled and NotSent", err, ups)
+	}
 }
