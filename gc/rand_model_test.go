@@ -1,0 +1,558 @@
+package gc
+
+import (
+	"context"
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/byobkit/byob/internal/faultblob"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/memblob"
+)
+
+// This file is the model the randomized tests run gc against: a server
+// (a MemServer, or one that breaks the claim contract), its clients
+// uploading files, deduplicating against old ones, committing and deleting
+// versions, on a memblob bucket whose clock is the model's. Every step is
+// drawn from one seeded generator, so a seed replays its history.
+
+// modelServer is what the model needs of a server: the Source the
+// collector uses, and the writes its clients make.
+type modelServer interface {
+	Source
+	Upload(version, key string) error
+	Reuse(version, key string) error
+	Commit(version string) error
+	Abort(version string) error
+	Delete(version string) error
+	Referenced(key string) bool
+}
+
+// Servers that break the claim contract, each in one way. They are the
+// MemServer with one rule dropped, reaching into its state.
+
+// forgetfulServer keeps the right keys on Claim but records no claim, so
+// its deduplication may point a new version at a key being deleted.
+type forgetfulServer struct{ *MemServer }
+
+func (s forgetfulServer) Claim(ctx context.Context, keys []string) ([]string, error) {
+	kept, err := s.MemServer.Claim(ctx, keys)
+	s.mu.Lock()
+	clear(s.claimed)
+	s.mu.Unlock()
+	return kept, err
+}
+
+// reckless is a server whose deduplication ignores claims.
+type recklessServer struct{ *MemServer }
+
+func (s recklessServer) Reuse(version, key string) error {
+	s.mu.Lock()
+	delete(s.claimed, key)
+	s.mu.Unlock()
+	return s.MemServer.Reuse(version, key)
+}
+
+// committedOnlyServer keeps only committed references on Claim, not the
+// uploads and deduplications in flight.
+type committedOnlyServer struct{ *MemServer }
+
+func (s committedOnlyServer) Claim(ctx context.Context, keys []string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var kept []string
+	for _, k := range keys {
+		if s.refs[k] > 0 {
+			kept = append(kept, k)
+			continue
+		}
+		s.claimed[k] = struct{}{}
+	}
+	return kept, nil
+}
+
+// blindServer is a MemServer whose live stream misses every other key:
+// a broken Live, but not a broken Claim, so nothing may be lost.
+type blindServer struct{ *MemServer }
+
+func (s blindServer) Live(ctx context.Context, shard Shard) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		i := 0
+		for k, err := range s.MemServer.Live(ctx, shard) {
+			i++
+			if err == nil && i%2 == 0 {
+				continue
+			}
+			if !yield(k, err) {
+				return
+			}
+		}
+	}
+}
+
+// servers are the server models by name, and whether each keeps the claim
+// contract.
+var servers = []struct {
+	name  string
+	keeps bool
+	new   func() modelServer
+}{
+	{"MemServer", true, func() modelServer { return NewMemServer(pfx) }},
+	{"a live stream that misses keys, with a correct Claim", true, func() modelServer { return blindServer{NewMemServer(pfx)} }},
+	{"Claim records no claim", false, func() modelServer { return forgetfulServer{NewMemServer(pfx)} }},
+	{"deduplication ignores claims", false, func() modelServer { return recklessServer{NewMemServer(pfx)} }},
+	{"Claim ignores uploads in flight", false, func() modelServer { return committedOnlyServer{NewMemServer(pfx)} }},
+}
+
+// The model's margins: short enough that ages pass in a few steps, and a
+// MinAge that validation accepts with Force (at least UploadExpiry +
+// ClockSkew).
+const (
+	modelExpiry = 10 * time.Minute
+	modelSkew   = time.Minute
+	modelMinAge = modelExpiry + modelSkew + 4*time.Minute
+	modelTick   = 4 * time.Minute // the longest a tick advances the clock
+)
+
+// clock is the model's time.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// world is one seed's history: the server, its clients, the bucket, and
+// what the invariants found.
+type world struct {
+	rng   *rand.Rand
+	clock *clock
+	srv   modelServer
+	inner *blob.Bucket // the memblob: clients write here, the checks read here
+	fb    *faultblob.Bucket
+
+	// mu serialises the model's steps: hooks run them from the
+	// collector's goroutines.
+	mu       sync.Mutex
+	stepping bool // a step is running: hooks do not nest
+	writers  bool // hooks run client steps
+	n        int  // versions created
+	pending  []*version
+	live     []*version
+	digests  map[string][]string               // digest → keys ever committed with it
+	onCall   func(op faultblob.Op, key string) // if set, called before each bucket call (a crash counter)
+	log      []string                          // the history, for a failure's report
+	broken   []string                          // invariant violations
+	counts   map[string]int                    // how often each kind of step ran
+}
+
+// version is one artifact version of the model.
+type version struct {
+	id      string
+	keys    []string
+	uploads []*upload
+}
+
+// upload is one presigned PUT a client was given.
+type upload struct {
+	key       string
+	issued    time.Time
+	multipart bool // the object's time is when the upload started
+	landed    bool
+}
+
+// contents is how many distinct file contents clients upload: few, so
+// that versions often share one and deduplicate.
+const contents = 8
+
+func newWorld(seed uint64, srv modelServer, o faultblob.Options) *world {
+	w := &world{rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), srv: srv,
+		clock:   &clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
+		inner:   memblob.OpenBucket(nil),
+		digests: map[string][]string{}, counts: map[string]int{}}
+	o.Now = w.clock.Now
+	o.Before = w.before
+	w.fb = faultblob.New(w.inner, o)
+	return w
+}
+
+// digest is the md5 hex of content c.
+func digest(c int) string {
+	sum := md5.Sum([]byte("content " + strconv.Itoa(c)))
+	return hex.EncodeToString(sum[:])
+}
+
+// keyOf is the DefaultLayout key of a file first uploaded by version id.
+func keyOf(id, dig string) string { return pfx + "1/" + id + "/" + dig }
+
+func (w *world) logf(format string, a ...any) {
+	w.log = append(w.log, w.clock.Now().Format("15:04:05")+" "+fmt.Sprintf(format, a...))
+}
+
+func (w *world) fail(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	w.logf("VIOLATION: %s", msg)
+	w.broken = append(w.broken, msg)
+}
+
+// step runs one client step, drawn at random, and checks the invariant.
+func (w *world) step(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stepping {
+		return
+	}
+	w.stepping = true
+	defer func() { w.stepping = false }()
+	w.clientStep(ctx)
+	w.checkLive(ctx)
+}
+
+// before is the bucket's hook: every call the collector makes may be
+// preceded by client steps. A delete is checked after them: the collector
+// must never delete a key a committed version names.
+func (w *world) before(op faultblob.Op, key string) {
+	if w.onCall != nil {
+		w.onCall(op, key)
+	}
+	w.mu.Lock()
+	on := w.writers && !w.stepping
+	w.mu.Unlock()
+	if on {
+		w.interleave(context.Background())
+	}
+	if op == faultblob.OpDelete || op == faultblob.OpCopy {
+		w.mu.Lock()
+		w.logf("collector: %s %s", op, key)
+		if w.srv.Referenced(key) {
+			w.fail("the collector's %s of %q while a committed version names it", op, key)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// interleave runs up to two client steps, at random, if writers are on.
+func (w *world) interleave(ctx context.Context) {
+	w.mu.Lock()
+	on := w.writers && !w.stepping
+	n := 0
+	if on {
+		n = w.rng.IntN(3)
+	}
+	w.mu.Unlock()
+	for range n {
+		w.step(ctx)
+	}
+}
+
+// clientStep is one thing a client or the server does, with weights.
+func (w *world) clientStep(ctx context.Context) {
+	switch r := w.rng.IntN(100); {
+	case r < 30:
+		w.addFile()
+	case r < 50:
+		w.land(ctx)
+	case r < 63:
+		w.commit()
+	case r < 66:
+		w.abort()
+	case r < 78:
+		w.deleteVersion()
+	default:
+		w.tick()
+	}
+}
+
+func (w *world) count(what string) { w.counts[what]++ }
+
+// addFile gives a pending version (a new one, or one already pending) a
+// file: it deduplicates against a key ever committed with the same
+// content, preferring one no live version names (the race), or uploads it
+// under its own key when there is none or the server refuses the key as
+// claimed.
+func (w *world) addFile() {
+	var v *version
+	if len(w.pending) == 0 || w.rng.IntN(3) == 0 {
+		w.n++
+		v = &version{id: "v" + strconv.Itoa(w.n)}
+		w.pending = append(w.pending, v)
+	} else {
+		v = w.pending[w.rng.IntN(len(w.pending))]
+	}
+	dig := digest(w.rng.IntN(contents))
+	if olds := w.digests[dig]; len(olds) > 0 && w.rng.IntN(4) != 0 {
+		var dead []string
+		for _, k := range olds {
+			if !w.srv.Referenced(k) {
+				dead = append(dead, k)
+			}
+		}
+		k := olds[w.rng.IntN(len(olds))]
+		if len(dead) > 0 && w.rng.IntN(3) != 0 {
+			k = dead[w.rng.IntN(len(dead))]
+		}
+		if slices.Contains(v.keys, k) {
+			return
+		}
+		unreferenced := !w.srv.Referenced(k)
+		err := w.srv.Reuse(v.id, k)
+		if err == nil {
+			w.count("reuse")
+			if unreferenced {
+				w.count("reuse of an unreferenced key")
+			}
+			w.logf("%s reuses %s", v.id, k)
+			v.keys = append(v.keys, k)
+			return
+		}
+		if !errors.Is(err, ErrClaimed) {
+			w.fail("Reuse(%s, %s): %v", v.id, k, err)
+			return
+		}
+		w.count("reuse refused as claimed")
+		w.logf("%s may not reuse %s: claimed", v.id, k)
+	}
+	k := keyOf(v.id, dig)
+	if slices.Contains(v.keys, k) {
+		return
+	}
+	if err := w.srv.Upload(v.id, k); err != nil {
+		w.fail("Upload(%s, %s): %v", v.id, k, err)
+		return
+	}
+	w.count("upload")
+	w.logf("%s uploads %s", v.id, k)
+	v.keys = append(v.keys, k)
+	v.uploads = append(v.uploads, &upload{key: k, issued: w.clock.Now(), multipart: w.rng.IntN(2) == 0})
+}
+
+// land completes an upload whose URL has not expired: the object appears,
+// dated now, or when the upload began for a multipart one.
+func (w *world) land(ctx context.Context) {
+	var open []*upload
+	now := w.clock.Now()
+	for _, v := range w.pending {
+		for _, u := range v.uploads {
+			if !u.landed && now.Sub(u.issued) <= modelExpiry {
+				open = append(open, u)
+			}
+		}
+	}
+	if len(open) == 0 {
+		return
+	}
+	u := open[w.rng.IntN(len(open))]
+	if err := w.inner.WriteAll(ctx, u.key, []byte(u.key), nil); err != nil {
+		w.fail("write %s: %v", u.key, err)
+		return
+	}
+	t := now
+	if u.multipart {
+		t = u.issued
+	}
+	w.fb.SetModTime(u.key, t)
+	u.landed = true
+	w.count("land")
+	w.logf("%s lands (dated %s)", u.key, t.Format("15:04:05"))
+}
+
+// commit commits a pending version whose uploads have all landed.
+func (w *world) commit() {
+	var ready []int
+	for i, v := range w.pending {
+		if len(v.keys) > 0 && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
+			ready = append(ready, i)
+		}
+	}
+	if len(ready) == 0 {
+		return
+	}
+	i := ready[w.rng.IntN(len(ready))]
+	v := w.pending[i]
+	if err := w.srv.Commit(v.id); err != nil {
+		w.fail("Commit(%s): %v", v.id, err)
+		return
+	}
+	w.pending = slices.Delete(w.pending, i, i+1)
+	w.live = append(w.live, v)
+	for _, k := range v.keys {
+		d := k[len(k)-32:]
+		if !slices.Contains(w.digests[d], k) {
+			w.digests[d] = append(w.digests[d], k)
+		}
+	}
+	w.count("commit")
+	w.logf("%s commits %q", v.id, v.keys)
+}
+
+// abort gives up a pending version: one whose upload expired unlanded
+// must be, and any may be (its PUT URLs stay valid until they expire).
+func (w *world) abort() {
+	if len(w.pending) == 0 {
+		return
+	}
+	i := w.rng.IntN(len(w.pending))
+	w.abortAt(i)
+}
+
+func (w *world) abortAt(i int) {
+	v := w.pending[i]
+	if len(v.keys) > 0 {
+		if err := w.srv.Abort(v.id); err != nil {
+			w.fail("Abort(%s): %v", v.id, err)
+			return
+		}
+	}
+	w.pending = slices.Delete(w.pending, i, i+1)
+	w.count("abort")
+	w.logf("%s aborts", v.id)
+}
+
+// deleteVersion deletes a committed version (the product's soft delete).
+func (w *world) deleteVersion() {
+	if len(w.live) == 0 {
+		return
+	}
+	i := w.rng.IntN(len(w.live))
+	v := w.live[i]
+	if err := w.srv.Delete(v.id); err != nil {
+		w.fail("Delete(%s): %v", v.id, err)
+		return
+	}
+	w.live = slices.Delete(w.live, i, i+1)
+	w.count("delete version")
+	w.logf("%s is deleted", v.id)
+}
+
+// tick lets time pass, and gives up the pending versions whose uploads
+// expired without landing.
+func (w *world) tick() {
+	w.clock.advance(time.Duration(1+w.rng.IntN(int(modelTick/time.Second))) * time.Second)
+	now := w.clock.Now()
+	for i := len(w.pending) - 1; i >= 0; i-- {
+		if slices.ContainsFunc(w.pending[i].uploads, func(u *upload) bool { return !u.landed && now.Sub(u.issued) > modelExpiry }) {
+			w.abortAt(i)
+		}
+	}
+	w.count("tick")
+}
+
+// checkLive is the first invariant: every key a committed, undeleted
+// version names is in the bucket.
+func (w *world) checkLive(ctx context.Context) {
+	for _, v := range w.live {
+		for _, k := range v.keys {
+			if ok, err := w.inner.Exists(ctx, k); err != nil || !ok {
+				w.fail("%s is committed and names %q, which is gone (%v)", v.id, k, err)
+			}
+		}
+	}
+}
+
+// quiesce stops the clients: every pending version lands its uploads and
+// commits, or aborts if one expired; then the clock moves past every grace
+// period.
+func (w *world) quiesce(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writers = false
+	now := w.clock.Now()
+	for i := len(w.pending) - 1; i >= 0; i-- {
+		v := w.pending[i]
+		expired := slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed && now.Sub(u.issued) > modelExpiry })
+		if expired || len(v.keys) == 0 {
+			w.abortAt(i)
+			continue
+		}
+		for _, u := range v.uploads {
+			if !u.landed {
+				if err := w.inner.WriteAll(ctx, u.key, []byte(u.key), nil); err != nil {
+					w.fail("write %s: %v", u.key, err)
+				}
+				w.fb.SetModTime(u.key, now)
+				u.landed = true
+			}
+		}
+		if err := w.srv.Commit(v.id); err != nil {
+			w.fail("Commit(%s): %v", v.id, err)
+			continue
+		}
+		w.pending = slices.Delete(w.pending, i, i+1)
+		w.live = append(w.live, v)
+	}
+	w.clock.advance(modelMinAge + modelExpiry + modelSkew)
+	w.logf("clients stop")
+	w.checkLive(ctx)
+}
+
+// garbage is the second invariant's measure: the objects under the data
+// prefix that no version names. Called after quiesce, when the clock has
+// moved past every object's grace period, all of them are garbage a run
+// should have collected.
+func (w *world) garbage(ctx context.Context) []string {
+	var out []string
+	it := w.inner.List(&blob.ListOptions{Prefix: pfx})
+	for {
+		o, err := it.Next(ctx)
+		if err != nil {
+			break
+		}
+		if !w.srv.Referenced(o.Key) {
+			out = append(out, o.Key)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// claimHook is the Source the collector is given: the server's, with
+// client steps run while the live stream is read, before a claim, and
+// after it records its claims but before it returns (between a claim and
+// its deletes).
+type claimHook struct {
+	w   *world
+	src Source
+}
+
+func (h claimHook) Live(ctx context.Context, shard Shard) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for k, err := range h.src.Live(ctx, shard) {
+			h.w.interleave(ctx)
+			if !yield(k, err) {
+				return
+			}
+		}
+	}
+}
+
+func (h claimHook) Claim(ctx context.Context, keys []string) ([]string, error) {
+	h.w.interleave(ctx)
+	kept, err := h.src.Claim(ctx, keys)
+	h.w.mu.Lock()
+	h.w.logf("claim %q keeps %q (%v)", keys, kept, err)
+	h.w.mu.Unlock()
+	h.w.interleave(ctx)
+	return kept, err
+}

@@ -1,0 +1,248 @@
+package gc
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/byobkit/byob/address"
+	"github.com/byobkit/byob/internal/faultblob"
+	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/scope"
+)
+
+// The randomized tests of the collector: clients upload, deduplicate,
+// commit and delete versions while gc.Run collects, their steps
+// interleaved at every call the run makes (each bucket request, each live
+// key read, before each claim and between a claim and its deletes). After
+// every step, every file a committed version names must be in the bucket;
+// after the clients stop and the grace period passes, a run must leave no
+// garbage. Against servers that break the claim contract, the same test
+// must find a lost file: that is what shows it can fail.
+
+var gcSeeds = flag.Int("gc.seeds", 0, "seeds per server model in the randomized gc tests (0: "+strconv.Itoa(defaultSeeds)+", or $BYOB_GC_SEEDS)")
+
+var gcSeed = flag.Int64("gc.seed", -1, "replay one seed of the randomized gc tests, logging its history")
+
+// defaultSeeds keeps the tests to a few seconds; -short divides it by 10.
+const defaultSeeds = 1000
+
+// seedRange is the seeds each model runs: 0 to n-1, or the one -gc.seed
+// names.
+func seedRange(t *testing.T) (first, n uint64) {
+	if *gcSeed >= 0 {
+		return uint64(*gcSeed), 1
+	}
+	return 0, uint64(seeds(t))
+}
+
+// seeds is how many seeds each model runs.
+func seeds(t *testing.T) int {
+	n := defaultSeeds
+	if v, err := strconv.Atoi(os.Getenv("BYOB_GC_SEEDS")); err == nil && v > 0 {
+		n = v
+	}
+	if *gcSeeds > 0 {
+		n = *gcSeeds
+	}
+	if testing.Short() && *gcSeeds == 0 {
+		n /= 10
+	}
+	t.Logf("%d seeds", n)
+	return n
+}
+
+// location opens a location over the world's fault bucket.
+func (w *world) location(tb testing.TB) *scope.Location {
+	tb.Helper()
+	a, err := address.Parse("mem://gc-rand")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg, err := scope.New(context.Background(), scope.Config{Deployment: scope.Testing, Instance: a, Store: scope.NewMemStore(),
+		Open: func(_ context.Context, a *address.Address) (*provider.Handle, error) {
+			return provider.NewHandle(a, w.fb.Open()), nil
+		},
+		Check: func(context.Context, *address.Address) ([]string, error) { return nil, nil }})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { reg.Close() })
+	loc, err := reg.Instance()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return loc
+}
+
+// tally sums what the runs of many seeds did, to show the test is not
+// vacuous: files deleted, kept as too young and kept on claim, and races
+// the claim closed.
+type tally struct {
+	mu                                 sync.Mutex
+	runs, deleted, tooYoung, keptClaim int64
+	steps                              map[string]int
+}
+
+func (t *tally) add(w *world, r *Report) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.steps == nil {
+		t.steps = map[string]int{}
+	}
+	if r != nil {
+		t.runs++
+		t.deleted += r.Deleted
+		t.tooYoung += r.TooYoung
+		t.keptClaim += r.KeptOnClaim
+	}
+	if w != nil {
+		for k, n := range w.counts {
+			t.steps[k] += n
+		}
+	}
+}
+
+// history is the tail of a world's log, for a failure's message.
+func (w *world) history() string {
+	log := w.log
+	if len(log) > 80 {
+		log = log[len(log)-80:]
+	}
+	return strings.Join(log, "\n\t")
+}
+
+// modelOptions are a run's options in the model: the model's margins on
+// its clock, Force (the grace period is below MinMinAge, and mem keeps no
+// versions), a journal in memory, and small batches so that a run claims
+// many times.
+func (w *world) modelOptions(journal *bytes.Buffer, spool string, trash bool) Options {
+	o := Options{MinAge: modelMinAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
+		Journal: journal, Batch: 1 + w.rng.IntN(3), Parallelism: 1, SpoolDir: spool, Now: w.clock.Now, SkipUploads: true}
+	if trash {
+		o.Trash = "byob-trash/"
+	}
+	return o
+}
+
+// collect runs the collector once, with the clients' steps interleaved if
+// writers is set.
+func (w *world) collect(ctx context.Context, tb testing.TB, loc *scope.Location, spool string, trash, writers bool) *Report {
+	var journal bytes.Buffer
+	w.mu.Lock()
+	o := w.modelOptions(&journal, spool, trash)
+	w.writers = writers
+	w.logf("collector runs (batch %d)", o.Batch)
+	w.mu.Unlock()
+	r, err := Run(ctx, loc, claimHook{w: w, src: w.srv}, o)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writers = false
+	if err != nil {
+		w.fail("Run: %v", err)
+	}
+	if r != nil {
+		w.logf("collector ends: %d deleted, %d too young, %d kept on claim", r.Deleted, r.TooYoung, r.KeptOnClaim)
+	}
+	w.checkLive(ctx)
+	return r
+}
+
+// play runs one seed's history against srv: steps, with collector runs
+// among them; then the clients stop, time passes, and a last run must
+// leave no garbage. It returns the world, whose broken lists what the
+// invariants found.
+func play(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally) *world {
+	w := newWorld(seed, srv, faultblob.Options{Seed: seed})
+	loc := w.location(tb)
+	trash := seed%2 == 1
+	const steps = 60
+	for range steps {
+		w.mu.Lock()
+		run := w.rng.IntN(8) == 0
+		w.mu.Unlock()
+		if run {
+			all.add(nil, w.collect(ctx, tb, loc, spool, trash, true))
+		} else {
+			w.step(ctx)
+		}
+		if len(w.broken) > 0 {
+			return w
+		}
+	}
+	w.quiesce(ctx)
+	all.add(w, w.collect(ctx, tb, loc, spool, trash, false))
+	if g := w.garbage(ctx); len(g) > 0 {
+		w.fail("after the clients stopped and the grace period passed, a finished run left garbage: %q", g)
+	}
+	return w
+}
+
+func TestRandomizedCollection(t *testing.T) {
+	first, n := seedRange(t)
+	for i, s := range servers {
+		if !s.keeps {
+			continue
+		}
+		n := n
+		if i > 0 && n > 1 {
+			n = max(1, n/5) // the other correct models are secondary: fewer seeds
+		}
+		t.Run(s.name, func(t *testing.T) {
+			var all tally
+			spool := t.TempDir()
+			for seed := first; seed < first+n; seed++ {
+				w := play(t.Context(), t, seed, s.new(), spool, &all)
+				if len(w.broken) > 0 {
+					t.Fatalf("seed %d: %s\n\thistory (replay with -gc.seed=%d):\n\t%s", seed, w.broken[0], seed, w.history())
+				}
+				if n == 1 {
+					t.Logf("seed %d:\n\t%s", seed, strings.Join(w.log, "\n\t"))
+				}
+			}
+			t.Logf("%d runs: %d deleted, %d too young, %d kept on claim; steps %v", all.runs, all.deleted, all.tooYoung, all.keptClaim, all.steps)
+			// The history must have exercised what the test is about.
+			for what, got := range map[string]int64{
+				"files deleted": all.deleted, "files kept as too young": all.tooYoung, "files kept on claim": all.keptClaim,
+				"deduplications refused as claimed":    int64(all.steps["reuse refused as claimed"]),
+				"deduplications of unreferenced files": int64(all.steps["reuse of an unreferenced key"]),
+			} {
+				if got == 0 && n >= 100 {
+					t.Errorf("no %s over %d seeds: the model does not exercise them", what, n)
+				}
+			}
+		})
+	}
+}
+
+// TestRandomizedCollectionCatchesBrokenServers: against a server that
+// breaks the claim contract, the randomized test finds a lost file within
+// the seed budget. A test that cannot fail proves nothing.
+func TestRandomizedCollectionCatchesBrokenServers(t *testing.T) {
+	first, n := seedRange(t)
+	for _, s := range servers {
+		if s.keeps {
+			continue
+		}
+		t.Run(s.name, func(t *testing.T) {
+			spool := t.TempDir()
+			var all tally
+			for seed := first; seed < first+n; seed++ {
+				w := play(t.Context(), t, seed, s.new(), spool, &all)
+				if len(w.broken) > 0 {
+					t.Logf("caught at seed %d (%d seeds allowed): %s", seed, n, w.broken[0])
+					if n == 1 {
+						t.Logf("history:\n\t%s", strings.Join(w.log, "\n\t"))
+					}
+					return
+				}
+			}
+			t.Errorf("a server whose %s lost no file over %d seeds: the randomized test cannot catch it", s.name, n)
+		})
+	}
+}
