@@ -102,6 +102,44 @@ func (s blindServer) Live(ctx context.Context, shard Shard) iter.Seq2[string, er
 	}
 }
 
+// untrackedServer does not record presigned PUTs: it learns of a
+// version's uploads only when the version commits. Its Claim cannot keep
+// an upload in flight, so only the grace period protects it, as long as
+// versions commit within MinAge of their first upload (the model's
+// commitWithin). Deduplications it records as MemServer does.
+type untrackedServer struct {
+	*MemServer
+	uploads map[string][]string // version → keys uploaded, not yet known
+}
+
+func (s untrackedServer) Upload(version, key string) error {
+	s.uploads[version] = append(s.uploads[version], key)
+	return nil
+}
+
+// Commit records the uploads, then commits: a key claimed meanwhile
+// makes the commit fail (the file may be gone).
+func (s untrackedServer) Commit(version string) error {
+	for _, k := range s.uploads[version] {
+		if err := s.MemServer.Upload(version, k); err != nil {
+			return err
+		}
+	}
+	delete(s.uploads, version)
+	return s.MemServer.Commit(version)
+}
+
+func (s untrackedServer) Abort(version string) error {
+	delete(s.uploads, version)
+	s.mu.Lock()
+	_, known := s.versions[version]
+	s.mu.Unlock()
+	if !known {
+		return nil
+	}
+	return s.MemServer.Abort(version)
+}
+
 // servers are the server models by name, and whether each keeps the claim
 // contract.
 var servers = []struct {
@@ -111,6 +149,9 @@ var servers = []struct {
 }{
 	{"MemServer", true, func() modelServer { return NewMemServer(pfx) }},
 	{"a live stream that misses keys, with a correct Claim", true, func() modelServer { return blindServer{NewMemServer(pfx)} }},
+	{"uploads unknown until commit, guarded by the grace period", true, func() modelServer {
+		return untrackedServer{NewMemServer(pfx), map[string][]string{}}
+	}},
 	{"Claim records no claim", false, func() modelServer { return forgetfulServer{NewMemServer(pfx)} }},
 	{"deduplication ignores claims", false, func() modelServer { return recklessServer{NewMemServer(pfx)} }},
 	{"Claim ignores uploads in flight", false, func() modelServer { return committedOnlyServer{NewMemServer(pfx)} }},
@@ -122,8 +163,12 @@ var servers = []struct {
 const (
 	modelExpiry = 10 * time.Minute
 	modelSkew   = time.Minute
-	modelMinAge = modelExpiry + modelSkew + 4*time.Minute
+	modelMinAge = modelExpiry + modelSkew + 7*time.Minute
 	modelTick   = 4 * time.Minute // the longest a tick advances the clock
+	// commitWithin is how soon after its first PUT URL a version commits,
+	// or is given up: the "day to commit" DefaultMinAge allows, which
+	// the grace period relies on for uploads a server does not track.
+	commitWithin = modelMinAge - modelTick
 )
 
 // clock is the model's time.
@@ -152,6 +197,9 @@ type world struct {
 	srv   modelServer
 	inner *blob.Bucket // the memblob: clients write here, the checks read here
 	fb    *faultblob.Bucket
+	// minAge is the grace period the collector runs with: modelMinAge,
+	// unless a test shortens it below what the clients rely on.
+	minAge time.Duration
 
 	// mu serialises the model's steps: hooks run them from the
 	// collector's goroutines.
@@ -175,6 +223,18 @@ type version struct {
 	uploads []*upload
 }
 
+// late reports whether v can no longer commit: an upload's URL expired
+// before it landed, or its first upload was issued more than
+// commitWithin ago.
+func (v *version) late(now time.Time) bool {
+	for i, u := range v.uploads {
+		if !u.landed && now.Sub(u.issued) > modelExpiry || i == 0 && now.Sub(u.issued) >= commitWithin {
+			return true
+		}
+	}
+	return false
+}
+
 // upload is one presigned PUT a client was given.
 type upload struct {
 	key       string
@@ -188,7 +248,7 @@ type upload struct {
 const contents = 8
 
 func newWorld(seed uint64, srv modelServer, o faultblob.Options) *world {
-	w := &world{rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), srv: srv,
+	w := &world{rng: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), srv: srv, minAge: modelMinAge,
 		clock:   &clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
 		inner:   memblob.OpenBucket(nil),
 		digests: map[string][]string{}, counts: map[string]int{}}
@@ -381,8 +441,9 @@ func (w *world) land(ctx context.Context) {
 // commit commits a pending version whose uploads have all landed.
 func (w *world) commit() {
 	var ready []int
+	now := w.clock.Now()
 	for i, v := range w.pending {
-		if len(v.keys) > 0 && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
+		if len(v.keys) > 0 && !v.late(now) && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
 			ready = append(ready, i)
 		}
 	}
@@ -446,13 +507,13 @@ func (w *world) deleteVersion() {
 	w.logf("%s is deleted", v.id)
 }
 
-// tick lets time pass, and gives up the pending versions whose uploads
-// expired without landing.
+// tick lets time pass, and gives up the pending versions that can no
+// longer commit.
 func (w *world) tick() {
 	w.clock.advance(time.Duration(1+w.rng.IntN(int(modelTick/time.Second))) * time.Second)
 	now := w.clock.Now()
 	for i := len(w.pending) - 1; i >= 0; i-- {
-		if slices.ContainsFunc(w.pending[i].uploads, func(u *upload) bool { return !u.landed && now.Sub(u.issued) > modelExpiry }) {
+		if w.pending[i].late(now) {
 			w.abortAt(i)
 		}
 	}
@@ -481,8 +542,7 @@ func (w *world) quiesce(ctx context.Context) {
 	now := w.clock.Now()
 	for i := len(w.pending) - 1; i >= 0; i-- {
 		v := w.pending[i]
-		expired := slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed && now.Sub(u.issued) > modelExpiry })
-		if expired || len(v.keys) == 0 {
+		if v.late(now) || len(v.keys) == 0 {
 			w.abortAt(i)
 			continue
 		}

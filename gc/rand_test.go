@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/faultblob"
@@ -86,6 +87,7 @@ func (w *world) location(tb testing.TB) *scope.Location {
 type tally struct {
 	mu                                 sync.Mutex
 	runs, deleted, tooYoung, keptClaim int64
+	failedRuns                         int64 // runs that ended with an error (a fault)
 	steps                              map[string]int
 }
 
@@ -97,6 +99,9 @@ func (t *tally) add(w *world, r *Report) {
 	}
 	if r != nil {
 		t.runs++
+		if len(r.Errors) > 0 {
+			t.failedRuns++
+		}
 		t.deleted += r.Deleted
 		t.tooYoung += r.TooYoung
 		t.keptClaim += r.KeptOnClaim
@@ -122,7 +127,7 @@ func (w *world) history() string {
 // versions), a journal in memory, and small batches so that a run claims
 // many times.
 func (w *world) modelOptions(journal *bytes.Buffer, spool string, trash bool) Options {
-	o := Options{MinAge: modelMinAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
+	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
 		Journal: journal, Batch: 1 + w.rng.IntN(3), Parallelism: 1, SpoolDir: spool, Now: w.clock.Now, SkipUploads: true}
 	if trash {
 		o.Trash = "byob-trash/"
@@ -143,8 +148,13 @@ func (w *world) collect(ctx context.Context, tb testing.TB, loc *scope.Location,
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writers = false
-	if err != nil {
-		w.fail("Run: %v", err)
+	switch {
+	case err != nil && len(w.fb.Injected()) == 0:
+		w.fail("Run, with no fault injected: %v", err)
+	case err != nil && len(r.Errors) == 0:
+		w.fail("Run: %v, and its report counts no error", err)
+	case err != nil:
+		w.logf("collector fails: %v", err)
 	}
 	if r != nil {
 		w.logf("collector ends: %d deleted, %d too young, %d kept on claim", r.Deleted, r.TooYoung, r.KeptOnClaim)
@@ -158,7 +168,25 @@ func (w *world) collect(ctx context.Context, tb testing.TB, loc *scope.Location,
 // leave no garbage. It returns the world, whose broken lists what the
 // invariants found.
 func play(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally) *world {
-	w := newWorld(seed, srv, faultblob.Options{Seed: seed})
+	return playWith(ctx, tb, seed, srv, spool, all, modelMinAge)
+}
+
+// playWith is play with the collector's grace period minAge.
+func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally, minAge time.Duration) *world {
+	fo := faultblob.Options{Seed: seed}
+	if seed%3 == 2 {
+		// Every third seed, the store refuses some deletes and copies, and
+		// fails a listing now and then (none of them is retried, so the
+		// seeds stay fast).
+		fo.Rules = []faultblob.Rule{
+			{Op: faultblob.OpDelete, Kind: faultblob.Denied, Rate: 0.1},
+			{Op: faultblob.OpDelete, Kind: faultblob.DisguisedDenied, Rate: 0.1},
+			{Op: faultblob.OpCopy, Kind: faultblob.Denied, Rate: 0.1},
+			{Op: faultblob.OpList, Kind: faultblob.Denied, Rate: 0.05},
+		}
+	}
+	w := newWorld(seed, srv, fo)
+	w.minAge = minAge
 	loc := w.location(tb)
 	trash := seed%2 == 1
 	const steps = 60
@@ -176,6 +204,7 @@ func play(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spoo
 		}
 	}
 	w.quiesce(ctx)
+	w.fb.Heal()
 	all.add(w, w.collect(ctx, tb, loc, spool, trash, false))
 	if g := w.garbage(ctx); len(g) > 0 {
 		w.fail("after the clients stopped and the grace period passed, a finished run left garbage: %q", g)
@@ -205,10 +234,12 @@ func TestRandomizedCollection(t *testing.T) {
 					t.Logf("seed %d:\n\t%s", seed, strings.Join(w.log, "\n\t"))
 				}
 			}
-			t.Logf("%d runs: %d deleted, %d too young, %d kept on claim; steps %v", all.runs, all.deleted, all.tooYoung, all.keptClaim, all.steps)
+			t.Logf("%d runs (%d failed under faults): %d deleted, %d too young, %d kept on claim; steps %v",
+				all.runs, all.failedRuns, all.deleted, all.tooYoung, all.keptClaim, all.steps)
 			// The history must have exercised what the test is about.
 			for what, got := range map[string]int64{
 				"files deleted": all.deleted, "files kept as too young": all.tooYoung, "files kept on claim": all.keptClaim,
+				"runs failed under faults":             all.failedRuns,
 				"deduplications refused as claimed":    int64(all.steps["reuse refused as claimed"]),
 				"deduplications of unreferenced files": int64(all.steps["reuse of an unreferenced key"]),
 			} {
@@ -245,4 +276,24 @@ func TestRandomizedCollectionCatchesBrokenServers(t *testing.T) {
 			t.Errorf("a server whose %s lost no file over %d seeds: the randomized test cannot catch it", s.name, n)
 		})
 	}
+}
+
+// TestRandomizedCollectionCatchesAShortGracePeriod: against a server that
+// does not track uploads, only the grace period keeps an upload whose
+// version has not committed yet. A grace period that validation accepts
+// (UploadExpiry + ClockSkew) but that is shorter than the time the
+// model's versions take to commit must lose a file: the test sees what
+// the grace period guards.
+func TestRandomizedCollectionCatchesAShortGracePeriod(t *testing.T) {
+	first, n := seedRange(t)
+	var all tally
+	spool := t.TempDir()
+	for seed := first; seed < first+n; seed++ {
+		w := playWith(t.Context(), t, seed, untrackedServer{NewMemServer(pfx), map[string][]string{}}, spool, &all, modelExpiry+modelSkew)
+		if len(w.broken) > 0 {
+			t.Logf("caught at seed %d (%d seeds allowed): %s", seed, n, w.broken[0])
+			return
+		}
+	}
+	t.Errorf("a grace period of %v, shorter than the %v versions take to commit, lost no file over %d seeds", modelExpiry+modelSkew, commitWithin, n)
 }
