@@ -1,16 +1,19 @@
 package gc
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -204,9 +207,11 @@ type world struct {
 	// mu serialises the model's steps: hooks run them from the
 	// collector's goroutines.
 	mu       sync.Mutex
-	stepping bool // a step is running: hooks do not nest
-	writers  bool // hooks run client steps
-	n        int  // versions created
+	stepping bool         // a step is running: hooks do not nest
+	writers  bool         // hooks run client steps
+	n        int          // versions created
+	written  []string     // the keys of every object written
+	journal  bytes.Buffer // every run's journal, appended as to one file
 	pending  []*version
 	live     []*version
 	digests  map[string][]string               // digest → keys ever committed with it
@@ -434,6 +439,7 @@ func (w *world) land(ctx context.Context) {
 	}
 	w.fb.SetModTime(u.key, t)
 	u.landed = true
+	w.written = append(w.written, u.key)
 	w.count("land")
 	w.logf("%s lands (dated %s)", u.key, t.Format("15:04:05"))
 }
@@ -553,6 +559,7 @@ func (w *world) quiesce(ctx context.Context) {
 				}
 				w.fb.SetModTime(u.key, now)
 				u.landed = true
+				w.written = append(w.written, u.key)
 			}
 		}
 		if err := w.srv.Commit(v.id); err != nil {
@@ -576,7 +583,11 @@ func (w *world) garbage(ctx context.Context) []string {
 	it := w.inner.List(&blob.ListOptions{Prefix: pfx})
 	for {
 		o, err := it.Next(ctx)
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
+			w.fail("list: %v", err)
 			break
 		}
 		if !w.srv.Referenced(o.Key) {
@@ -585,6 +596,61 @@ func (w *world) garbage(ctx context.Context) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// checkJournal is the journal's invariant: every object written that is
+// gone from the data prefix is named by an intent record (written before
+// the delete) and an outcome record that says it was deleted; with a trash,
+// its copy there holds its bytes. It also reads every record without an
+// error.
+func (w *world) checkJournal(ctx context.Context, trash string) {
+	intended, deleted := map[string]bool{}, map[string]bool{}
+	for rec, err := range ReadJournal(bytes.NewReader(w.journal.Bytes())) {
+		if err != nil {
+			w.fail("journal: %v", err)
+			return
+		}
+		for _, o := range rec.Objects {
+			intended[o.Key] = true
+		}
+		for _, k := range rec.Deleted {
+			deleted[k] = true
+		}
+	}
+	var copies map[string]string
+	if trash != "" {
+		copies = map[string]string{}
+		it := w.inner.List(&blob.ListOptions{Prefix: trash})
+		for {
+			o, err := it.Next(ctx)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				w.fail("list the trash: %v", err)
+				return
+			}
+			rest := o.Key[len(trash):]
+			b, err := w.inner.ReadAll(ctx, o.Key)
+			if err != nil {
+				w.fail("read %s: %v", o.Key, err)
+				return
+			}
+			copies[rest[strings.IndexByte(rest, '/')+1:]] = string(b)
+		}
+	}
+	for _, k := range w.written {
+		ok, err := w.inner.Exists(ctx, k)
+		switch {
+		case err != nil:
+			w.fail("exists %s: %v", k, err)
+		case ok:
+		case !intended[k] || !deleted[k]:
+			w.fail("%s is gone, and the journal has no intent (%v) or outcome (%v) for it", k, intended[k], deleted[k])
+		case copies != nil && copies[k] != k:
+			w.fail("%s is gone, and its trash copy holds %q", k, copies[k])
+		}
+	}
 }
 
 // claimHook is the Source the collector is given: the server's, with

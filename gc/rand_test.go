@@ -130,7 +130,7 @@ func (w *world) modelOptions(journal *bytes.Buffer, spool string, trash bool) Op
 	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
 		Journal: journal, Batch: 1 + w.rng.IntN(3), Parallelism: 1, SpoolDir: spool, Now: w.clock.Now, SkipUploads: true}
 	if trash {
-		o.Trash = "byob-trash/"
+		o.Trash = faultTrash
 	}
 	return o
 }
@@ -138,9 +138,8 @@ func (w *world) modelOptions(journal *bytes.Buffer, spool string, trash bool) Op
 // collect runs the collector once, with the clients' steps interleaved if
 // writers is set.
 func (w *world) collect(ctx context.Context, tb testing.TB, loc *scope.Location, spool string, trash, writers bool) *Report {
-	var journal bytes.Buffer
 	w.mu.Lock()
-	o := w.modelOptions(&journal, spool, trash)
+	o := w.modelOptions(&w.journal, spool, trash)
 	w.writers = writers
 	w.logf("collector runs (batch %d)", o.Batch)
 	w.mu.Unlock()
@@ -208,6 +207,11 @@ func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, 
 	all.add(w, w.collect(ctx, tb, loc, spool, trash, false))
 	if g := w.garbage(ctx); len(g) > 0 {
 		w.fail("after the clients stopped and the grace period passed, a finished run left garbage: %q", g)
+	}
+	if trash {
+		w.checkJournal(ctx, faultTrash)
+	} else {
+		w.checkJournal(ctx, "")
 	}
 	return w
 }

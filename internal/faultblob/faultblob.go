@@ -398,7 +398,7 @@ func (b *Bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 	if size == 0 {
 		size = 1000
 	}
-	objs, next, err := b.inner.ListPage(ctx, token, size, &blob.ListOptions{Prefix: opts.Prefix, Delimiter: opts.Delimiter})
+	objs, next, err := b.inner.ListPage(ctx, token, size, &blob.ListOptions{Prefix: opts.Prefix, Delimiter: opts.Delimiter, BeforeList: opts.BeforeList})
 	if err != nil {
 		return nil, err
 	}
@@ -414,11 +414,11 @@ func (b *Bucket) ListPaged(ctx context.Context, opts *driver.ListOptions) (*driv
 }
 
 // NewRangeReader implements driver.Bucket.
-func (b *Bucket) NewRangeReader(ctx context.Context, key string, offset, length int64, _ *driver.ReaderOptions) (driver.Reader, error) {
+func (b *Bucket) NewRangeReader(ctx context.Context, key string, offset, length int64, opts *driver.ReaderOptions) (driver.Reader, error) {
 	if err := b.enter(OpRead, key); err != nil {
 		return nil, err
 	}
-	r, err := b.inner.NewRangeReader(ctx, key, offset, length, nil)
+	r, err := b.inner.NewRangeReader(ctx, key, offset, length, &blob.ReaderOptions{BeforeRead: opts.BeforeRead})
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +434,7 @@ func (b *Bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 	w, err := b.inner.NewWriter(ctx, key, &blob.WriterOptions{
 		CacheControl: opts.CacheControl, ContentDisposition: opts.ContentDisposition, ContentEncoding: opts.ContentEncoding,
 		ContentLanguage: opts.ContentLanguage, ContentType: contentType, DisableContentTypeDetection: true,
-		ContentMD5: opts.ContentMD5, Metadata: opts.Metadata, IfNotExist: opts.IfNotExist,
+		ContentMD5: opts.ContentMD5, Metadata: opts.Metadata, IfNotExist: opts.IfNotExist, BeforeWrite: opts.BeforeWrite,
 	})
 	if err != nil {
 		return nil, err
@@ -443,11 +443,11 @@ func (b *Bucket) NewTypedWriter(ctx context.Context, key, contentType string, op
 }
 
 // Copy implements driver.Bucket; a fault is decided on the source key.
-func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, _ *driver.CopyOptions) error {
+func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, opts *driver.CopyOptions) error {
 	if err := b.enter(OpCopy, srcKey); err != nil {
 		return err
 	}
-	if err := b.inner.Copy(ctx, dstKey, srcKey, nil); err != nil {
+	if err := b.inner.Copy(ctx, dstKey, srcKey, &blob.CopyOptions{BeforeCopy: opts.BeforeCopy}); err != nil {
 		return err
 	}
 	b.stamp(dstKey)
@@ -455,11 +455,11 @@ func (b *Bucket) Copy(ctx context.Context, dstKey, srcKey string, _ *driver.Copy
 }
 
 // Delete implements driver.Bucket.
-func (b *Bucket) Delete(ctx context.Context, key string, _ *driver.DeleteOptions) error {
+func (b *Bucket) Delete(ctx context.Context, key string, opts *driver.DeleteOptions) error {
 	if err := b.enter(OpDelete, key); err != nil {
 		return err
 	}
-	if err := b.inner.Delete(ctx, key); err != nil {
+	if err := b.inner.DeleteWithOptions(ctx, key, &blob.DeleteOptions{BeforeDelete: opts.BeforeDelete}); err != nil {
 		return err
 	}
 	b.mu.Lock()
@@ -474,7 +474,7 @@ func (b *Bucket) SignedURL(ctx context.Context, key string, opts *driver.SignedU
 		return "", err
 	}
 	return b.inner.SignedURL(ctx, key, &blob.SignedURLOptions{Expiry: opts.Expiry, Method: opts.Method,
-		ContentType: opts.ContentType, EnforceAbsentContentType: opts.EnforceAbsentContentType})
+		ContentType: opts.ContentType, EnforceAbsentContentType: opts.EnforceAbsentContentType, BeforeSign: opts.BeforeSign})
 }
 
 // Close implements driver.Bucket; the inner bucket stays open.
