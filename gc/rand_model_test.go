@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/internal/faultblob"
+	"github.com/byobkit/byob/scope"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/memblob"
 )
@@ -203,6 +204,10 @@ type world struct {
 	// minAge is the grace period the collector runs with: modelMinAge,
 	// unless a test shortens it below what the clients rely on.
 	minAge time.Duration
+	loc    *scope.Location
+	spool  string        // Options.SpoolDir
+	trash  string        // Options.Trash: "" or faultTrash
+	onRun  func(*Report) // counts the runs started inside hooks
 
 	// mu serialises the model's steps: hooks run them from the
 	// collector's goroutines.
@@ -210,6 +215,7 @@ type world struct {
 	stepping bool         // a step is running: hooks do not nest
 	writers  bool         // hooks run client steps
 	n        int          // versions created
+	active   []*runSpec   // the collector runs under way, innermost last
 	written  []string     // the keys of every object written
 	journal  bytes.Buffer // every run's journal, appended as to one file
 	pending  []*version
@@ -223,6 +229,7 @@ type world struct {
 
 // version is one artifact version of the model.
 type version struct {
+	n       int
 	id      string
 	keys    []string
 	uploads []*upload
@@ -269,8 +276,12 @@ func digest(c int) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// keyOf is the DefaultLayout key of a file first uploaded by version id.
-func keyOf(id, dig string) string { return pfx + "1/" + id + "/" + dig }
+// keyOf is the DefaultLayout key of a file first uploaded by version
+// number n: its first number varies with n, so that keys fall into
+// different shards.
+func keyOf(n int, dig string) string {
+	return pfx + strconv.Itoa(n%7) + "/v" + strconv.Itoa(n) + "/" + dig
+}
 
 func (w *world) logf(format string, a ...any) {
 	w.log = append(w.log, w.clock.Now().Format("15:04:05")+" "+fmt.Sprintf(format, a...))
@@ -305,7 +316,9 @@ func (w *world) before(op faultblob.Op, key string) {
 	w.mu.Lock()
 	on := w.writers && !w.stepping
 	w.mu.Unlock()
-	if on {
+	// A sharded run lists once per first byte it owns (List): steps at
+	// every one of those would swamp the others.
+	if on && (op != faultblob.OpList || w.chance(8)) {
 		w.interleave(context.Background())
 	}
 	if op == faultblob.OpDelete || op == faultblob.OpCopy {
@@ -314,19 +327,49 @@ func (w *world) before(op faultblob.Op, key string) {
 		if w.srv.Referenced(key) {
 			w.fail("the collector's %s of %q while a committed version names it", op, key)
 		}
+		if len(w.active) > 0 && !slices.ContainsFunc(w.active, func(s *runSpec) bool { return !s.dry && s.shard.Contains(pfx, key) }) {
+			w.fail("the collector's %s of %q, which no run under way may delete (dry, or another shard)", op, key)
+		}
 		w.mu.Unlock()
 	}
 }
 
+// chance is true one time in n.
+func (w *world) chance(n int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.rng.IntN(n) == 0
+}
+
 // interleave runs up to two client steps, at random, if writers are on.
+//
+// Now and then, inside a run that is the only one under way, it runs a
+// second collector to its end instead: two collectors (of the same shard
+// or others) interleaved, as workers of a sharded job are.
 func (w *world) interleave(ctx context.Context) {
 	w.mu.Lock()
 	on := w.writers && !w.stepping
-	n := 0
+	n, nest := 0, false
+	var spec runSpec
 	if on {
 		n = w.rng.IntN(3)
+		if len(w.active) == 1 && w.rng.IntN(100) == 0 {
+			// The second run interleaves with the first, but runs no
+			// client steps itself: they would multiply.
+			nest, spec = true, w.randomSpec(false)
+		}
 	}
 	w.mu.Unlock()
+	if nest {
+		w.mu.Lock()
+		w.active[0].nested = true
+		w.mu.Unlock()
+		r := w.collect(ctx, spec)
+		if w.onRun != nil {
+			w.onRun(r)
+		}
+		return
+	}
 	for range n {
 		w.step(ctx)
 	}
@@ -361,7 +404,7 @@ func (w *world) addFile() {
 	var v *version
 	if len(w.pending) == 0 || w.rng.IntN(3) == 0 {
 		w.n++
-		v = &version{id: "v" + strconv.Itoa(w.n)}
+		v = &version{n: w.n, id: "v" + strconv.Itoa(w.n)}
 		w.pending = append(w.pending, v)
 	} else {
 		v = w.pending[w.rng.IntN(len(w.pending))]
@@ -399,7 +442,7 @@ func (w *world) addFile() {
 		w.count("reuse refused as claimed")
 		w.logf("%s may not reuse %s: claimed", v.id, k)
 	}
-	k := keyOf(v.id, dig)
+	k := keyOf(v.n, dig)
 	if slices.Contains(v.keys, k) {
 		return
 	}
@@ -658,8 +701,9 @@ func (w *world) checkJournal(ctx context.Context, trash string) {
 // after it records its claims but before it returns (between a claim and
 // its deletes).
 type claimHook struct {
-	w   *world
-	src Source
+	w    *world
+	src  Source
+	spec *runSpec
 }
 
 func (h claimHook) Live(ctx context.Context, shard Shard) iter.Seq2[string, error] {
@@ -674,6 +718,11 @@ func (h claimHook) Live(ctx context.Context, shard Shard) iter.Seq2[string, erro
 }
 
 func (h claimHook) Claim(ctx context.Context, keys []string) ([]string, error) {
+	if h.spec.dry {
+		h.w.mu.Lock()
+		h.w.fail("a dry run claimed %q", keys)
+		h.w.mu.Unlock()
+	}
 	h.w.interleave(ctx)
 	kept, err := h.src.Claim(ctx, keys)
 	h.w.mu.Lock()
@@ -681,4 +730,10 @@ func (h claimHook) Claim(ctx context.Context, keys []string) ([]string, error) {
 	h.w.mu.Unlock()
 	h.w.interleave(ctx)
 	return kept, err
+}
+
+// Check is the server's Check, for dry runs, with client steps before it.
+func (h claimHook) Check(ctx context.Context, keys []string) ([]string, error) {
+	h.w.interleave(ctx)
+	return h.src.(Checker).Check(ctx, keys)
 }

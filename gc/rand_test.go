@@ -1,10 +1,10 @@
 package gc
 
 import (
-	"bytes"
 	"context"
 	"flag"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,8 +30,9 @@ var gcSeeds = flag.Int("gc.seeds", 0, "seeds per server model in the randomized 
 
 var gcSeed = flag.Int64("gc.seed", -1, "replay one seed of the randomized gc tests, logging its history")
 
-// defaultSeeds keeps the tests to a few seconds; -short divides it by 10.
-const defaultSeeds = 1000
+// defaultSeeds keeps the tests to a few seconds (-gc.seeds=20000 for a
+// long run); -short divides it by 10.
+const defaultSeeds = 500
 
 // seedRange is the seeds each model runs: 0 to n-1, or the one -gc.seed
 // names.
@@ -113,41 +114,68 @@ func (t *tally) add(w *world, r *Report) {
 	}
 }
 
-// history is the tail of a world's log, for a failure's message.
+// history is the tail of a world's log, for a failure's message; all of
+// it when one seed is replayed (-gc.seed).
 func (w *world) history() string {
 	log := w.log
-	if len(log) > 80 {
+	if len(log) > 80 && *gcSeed < 0 {
 		log = log[len(log)-80:]
 	}
 	return strings.Join(log, "\n\t")
 }
 
-// modelOptions are a run's options in the model: the model's margins on
-// its clock, Force (the grace period is below MinMinAge, and mem keeps no
-// versions), a journal in memory, and small batches so that a run claims
-// many times.
-func (w *world) modelOptions(journal *bytes.Buffer, spool string, trash bool) Options {
-	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
-		Journal: journal, Batch: 1 + w.rng.IntN(3), Parallelism: 1, SpoolDir: spool, Now: w.clock.Now, SkipUploads: true}
-	if trash {
-		o.Trash = faultTrash
+// runSpec is one collector run of the model.
+type runSpec struct {
+	nested  bool // another run ran inside this one
+	shard   Shard
+	dry     bool // a dry run: nothing deleted, nothing claimed
+	writers bool // the clients' steps are interleaved with the run's calls
+	batch   int
+}
+
+// randomSpec draws a run: the whole keyspace, or one time in four a
+// shard of 2 or 3 (a sharded listing costs a request per first byte), a
+// dry run one time in eight, batches of 1 to 3 keys (so that a run claims
+// many times).
+func (w *world) randomSpec(writers bool) runSpec {
+	n := 1
+	if w.rng.IntN(4) == 0 {
+		n = 2 + w.rng.IntN(2)
 	}
+	return runSpec{shard: Shard{Index: w.rng.IntN(n), Count: n}, dry: w.rng.IntN(8) == 0, writers: writers, batch: 1 + w.rng.IntN(3)}
+}
+
+// options are a run's options in the model: the model's margins on its
+// clock, Force (the grace period is below MinMinAge, and mem keeps no
+// versions), the world's journal, and one delete at a time.
+func (w *world) options(spec runSpec) Options {
+	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true, Shard: spec.shard, DryRun: spec.dry,
+		Journal: &w.journal, Batch: spec.batch, Parallelism: 1, SpoolDir: w.spool, Now: w.clock.Now, SkipUploads: true, Trash: w.trash}
 	return o
 }
 
-// collect runs the collector once, with the clients' steps interleaved if
-// writers is set.
-func (w *world) collect(ctx context.Context, tb testing.TB, loc *scope.Location, spool string, trash, writers bool) *Report {
+// collect runs the collector once. It may run inside another run's hook
+// (a second collector, interleaved with the first).
+func (w *world) collect(ctx context.Context, spec runSpec) *Report {
 	w.mu.Lock()
-	o := w.modelOptions(&w.journal, spool, trash)
-	w.writers = writers
-	w.logf("collector runs (batch %d)", o.Batch)
+	o := w.options(spec)
+	outer := w.writers
+	w.writers = spec.writers
+	w.active = append(w.active, &spec)
+	w.logf("collector runs (shard %s, batch %d, dry %v, inside another %v)", spec.shard, spec.batch, spec.dry, len(w.active) > 1)
 	w.mu.Unlock()
-	r, err := Run(ctx, loc, claimHook{w: w, src: w.srv}, o)
+	r, err := Run(ctx, w.loc, claimHook{w: w, src: w.srv, spec: &spec}, o)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.writers = false
+	w.writers = outer
+	w.active = slices.DeleteFunc(w.active, func(s *runSpec) bool { return s == &spec })
 	switch {
+	case err != nil && spec.nested && w.trash != "" && len(r.Errors) == 1 && r.Errors["NotFound"] > 0:
+		// Another collector deleted an object between this run's trash
+		// copy and its check of the copy: Run counts it as failed, not
+		// gone (TestRunCountsAnObjectGoneBeforeItsTrashCopyIsCheckedAsGone).
+		w.count("run failed for an object another run deleted")
+		w.logf("collector fails: %v", err)
 	case err != nil && len(w.fb.Injected()) == 0:
 		w.fail("Run, with no fault injected: %v", err)
 	case err != nil && len(r.Errors) == 0:
@@ -186,15 +214,23 @@ func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, 
 	}
 	w := newWorld(seed, srv, fo)
 	w.minAge = minAge
-	loc := w.location(tb)
-	trash := seed%2 == 1
+	w.loc = w.location(tb)
+	w.spool = spool
+	if seed%2 == 1 {
+		w.trash = faultTrash
+	}
+	w.onRun = func(r *Report) { all.add(nil, r) }
 	const steps = 60
 	for range steps {
 		w.mu.Lock()
 		run := w.rng.IntN(8) == 0
+		var spec runSpec
+		if run {
+			spec = w.randomSpec(true)
+		}
 		w.mu.Unlock()
 		if run {
-			all.add(nil, w.collect(ctx, tb, loc, spool, trash, true))
+			all.add(nil, w.collect(ctx, spec))
 		} else {
 			w.step(ctx)
 		}
@@ -204,15 +240,19 @@ func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, 
 	}
 	w.quiesce(ctx)
 	w.fb.Heal()
-	all.add(w, w.collect(ctx, tb, loc, spool, trash, false))
+	// The clients have stopped: the shards of one count, run one after
+	// the other, must leave no garbage.
+	w.mu.Lock()
+	count := 1 + w.rng.IntN(2)
+	w.mu.Unlock()
+	for i := range count {
+		all.add(nil, w.collect(ctx, runSpec{shard: Shard{Index: i, Count: count}, batch: 2}))
+	}
+	all.add(w, nil)
 	if g := w.garbage(ctx); len(g) > 0 {
 		w.fail("after the clients stopped and the grace period passed, a finished run left garbage: %q", g)
 	}
-	if trash {
-		w.checkJournal(ctx, faultTrash)
-	} else {
-		w.checkJournal(ctx, "")
-	}
+	w.checkJournal(ctx, w.trash)
 	return w
 }
 
