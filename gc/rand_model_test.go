@@ -41,8 +41,9 @@ type modelServer interface {
 	Referenced(key string) bool
 }
 
-// Servers that break the claim contract, each in one way. They are the
-// MemServer with one rule dropped, reaching into its state.
+// Variants of the MemServer, each with one rule changed, reaching into its
+// state: three break the claim contract (the randomized test must catch
+// them losing a file), two do not (it must not).
 
 // forgetfulServer keeps the right keys on Claim but records no claim, so
 // its deduplication may point a new version at a key being deleted.
@@ -56,7 +57,7 @@ func (s forgetfulServer) Claim(ctx context.Context, keys []string) ([]string, er
 	return kept, err
 }
 
-// reckless is a server whose deduplication ignores claims.
+// recklessServer's deduplication ignores claims.
 type recklessServer struct{ *MemServer }
 
 func (s recklessServer) Reuse(version, key string) error {
@@ -113,7 +114,7 @@ func (s blindServer) Live(ctx context.Context, shard Shard) iter.Seq2[string, er
 // commitWithin). Deduplications it records as MemServer does.
 type untrackedServer struct {
 	*MemServer
-	uploads map[string][]string // version → keys uploaded, not yet known
+	uploads map[string][]string // version → keys uploaded, not yet known (the world's lock guards it)
 }
 
 func (s untrackedServer) Upload(version, key string) error {
@@ -145,7 +146,8 @@ func (s untrackedServer) Abort(version string) error {
 }
 
 // servers are the server models by name, and whether each keeps the claim
-// contract.
+// contract (or, for untrackedServer, relies on the grace period within its
+// assumption): against those, gc must lose no file.
 var servers = []struct {
 	name  string
 	keeps bool
@@ -204,10 +206,14 @@ type world struct {
 	// minAge is the grace period the collector runs with: modelMinAge,
 	// unless a test shortens it below what the clients rely on.
 	minAge time.Duration
-	loc    *scope.Location
-	spool  string        // Options.SpoolDir
-	trash  string        // Options.Trash: "" or faultTrash
-	onRun  func(*Report) // counts the runs started inside hooks
+	// commitWithin, if set, is how soon after its first upload a version
+	// commits or is given up: set for the untrackedServer only, which
+	// relies on it. Other servers' versions may stay pending for ever.
+	commitWithin time.Duration
+	loc          *scope.Location
+	spool        string        // Options.SpoolDir
+	trash        string        // Options.Trash: "" or faultTrash
+	onRun        func(*Report) // counts the runs started inside hooks
 
 	// mu serialises the model's steps: hooks run them from the
 	// collector's goroutines.
@@ -236,11 +242,11 @@ type version struct {
 }
 
 // late reports whether v can no longer commit: an upload's URL expired
-// before it landed, or its first upload was issued more than
-// commitWithin ago.
-func (v *version) late(now time.Time) bool {
+// before it landed, or its first upload was issued more than within ago
+// (0: no limit).
+func (v *version) late(now time.Time, within time.Duration) bool {
 	for i, u := range v.uploads {
-		if !u.landed && now.Sub(u.issued) > modelExpiry || i == 0 && now.Sub(u.issued) >= commitWithin {
+		if !u.landed && now.Sub(u.issued) > modelExpiry || within > 0 && i == 0 && now.Sub(u.issued) >= within {
 			return true
 		}
 	}
@@ -264,6 +270,9 @@ func newWorld(seed uint64, srv modelServer, o faultblob.Options) *world {
 		clock:   &clock{now: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)},
 		inner:   memblob.OpenBucket(nil),
 		digests: map[string][]string{}, counts: map[string]int{}}
+	if _, ok := srv.(untrackedServer); ok {
+		w.commitWithin = commitWithin
+	}
 	o.Now = w.clock.Now
 	o.Before = w.before
 	w.fb = faultblob.New(w.inner, o)
@@ -492,7 +501,7 @@ func (w *world) commit() {
 	var ready []int
 	now := w.clock.Now()
 	for i, v := range w.pending {
-		if len(v.keys) > 0 && !v.late(now) && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
+		if len(v.keys) > 0 && !v.late(now, w.commitWithin) && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
 			ready = append(ready, i)
 		}
 	}
@@ -562,7 +571,7 @@ func (w *world) tick() {
 	w.clock.advance(time.Duration(1+w.rng.IntN(int(modelTick/time.Second))) * time.Second)
 	now := w.clock.Now()
 	for i := len(w.pending) - 1; i >= 0; i-- {
-		if w.pending[i].late(now) {
+		if w.pending[i].late(now, w.commitWithin) {
 			w.abortAt(i)
 		}
 	}
@@ -591,7 +600,7 @@ func (w *world) quiesce(ctx context.Context) {
 	now := w.clock.Now()
 	for i := len(w.pending) - 1; i >= 0; i-- {
 		v := w.pending[i]
-		if v.late(now) || len(v.keys) == 0 {
+		if v.late(now, w.commitWithin) || len(v.keys) == 0 {
 			w.abortAt(i)
 			continue
 		}
