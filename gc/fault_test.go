@@ -496,6 +496,79 @@ func TestRunCountsAnObjectGoneBeforeItsTrashCopyIsCheckedAsGone(t *testing.T) {
 	f.check(t, false)
 }
 
+// downSource (a database that goes down) fails its live stream after liveAfter keys (-1: never)
+// or its claimAt-th claim (0: never).
+type downSource struct {
+	src       Source
+	liveAfter int
+	claimAt   int
+	claims    *int
+}
+
+var errSourceDown = errors.New("the database is down")
+
+func (s downSource) Live(ctx context.Context, shard Shard) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		i := 0
+		for k, err := range s.src.Live(ctx, shard) {
+			if i == s.liveAfter {
+				yield("", errSourceDown)
+				return
+			}
+			i++
+			if !yield(k, err) {
+				return
+			}
+		}
+		if i == s.liveAfter {
+			yield("", errSourceDown)
+		}
+	}
+}
+
+func (s downSource) Claim(ctx context.Context, keys []string) ([]string, error) {
+	if *s.claims++; *s.claims == s.claimAt {
+		return nil, errSourceDown
+	}
+	return s.src.Claim(ctx, keys)
+}
+
+// TestRunDeletesNothingTheSourceCannotVouchFor: a live stream that fails
+// part way stops the run before any delete (candidates already found
+// included); a claim that fails stops it before any delete of its batch.
+// Either is an ErrSource error, counted in the report.
+func TestRunDeletesNothingTheSourceCannotVouchFor(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		liveAfter int
+		claimAt   int
+		deleted   int // of the 12 old garbage files, with batches of 5
+	}{
+		{"the live stream fails after 2 keys", 2, 0, 0},
+		{"the live stream fails after its last key", 4, 0, 0},
+		{"the first claim fails", -1, 1, 0},
+		{"the second claim fails", -1, 2, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, faultblob.Options{})
+			var journal bytes.Buffer
+			claims := 0
+			src := downSource{src: f.srv, liveAfter: tc.liveAfter, claimAt: tc.claimAt, claims: &claims}
+			r, err := Run(t.Context(), f.loc, src, f.options(&journal, false, t.TempDir()))
+			if !errors.Is(err, ErrSource) || !errors.Is(err, errSourceDown) {
+				t.Errorf("Run: %v, want an ErrSource error wrapping the source's", err)
+			}
+			if r.Errors["Source"] != 1 {
+				t.Errorf("report errors %v, want Source 1", r.Errors)
+			}
+			if got := len(f.garbage) - len(f.left(t)); got != tc.deleted || r.Deleted != int64(tc.deleted) {
+				t.Errorf("%d deleted (report: %d), want %d", got, r.Deleted, tc.deleted)
+			}
+			f.check(t, false)
+		})
+	}
+}
+
 // endFails is a journal that refuses the end record.
 type endFails struct{ bytes.Buffer }
 
