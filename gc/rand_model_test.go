@@ -198,22 +198,23 @@ func (c *clock) advance(d time.Duration) {
 // world is one seed's history: the server, its clients, the bucket, and
 // what the invariants found.
 type world struct {
-	rng   *rand.Rand
-	clock *clock
-	srv   modelServer
-	inner *blob.Bucket // the memblob: clients write here, the checks read here
-	fb    *faultblob.Bucket
-	// minAge is the grace period the collector runs with: modelMinAge,
-	// unless a test shortens it below what the clients rely on.
-	minAge time.Duration
+	rng    *rand.Rand
+	clock  *clock
+	srv    modelServer
+	inner  *blob.Bucket // the memblob: clients write here, the checks read here
+	fb     *faultblob.Bucket
+	minAge time.Duration // the grace period the collector runs with
 	// commitWithin, if set, is how soon after its first upload a version
 	// commits or is given up: set for the untrackedServer only, which
 	// relies on it. Other servers' versions may stay pending for ever.
 	commitWithin time.Duration
-	loc          *scope.Location
-	spool        string        // Options.SpoolDir
-	trash        string        // Options.Trash: "" or faultTrash
-	onRun        func(*Report) // counts the runs started inside hooks
+	// commitAfter, if set, is how long after its first upload a version
+	// commits at the soonest: slow clients.
+	commitAfter time.Duration
+	loc         *scope.Location
+	spool       string        // Options.SpoolDir
+	trash       string        // Options.Trash: "" or faultTrash
+	onRun       func(*Report) // counts the runs started inside hooks
 
 	// mu serialises the model's steps: hooks run them from the
 	// collector's goroutines.
@@ -501,7 +502,8 @@ func (w *world) commit() {
 	var ready []int
 	now := w.clock.Now()
 	for i, v := range w.pending {
-		if len(v.keys) > 0 && !v.late(now, w.commitWithin) && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
+		early := w.commitAfter > 0 && len(v.uploads) > 0 && now.Sub(v.uploads[0].issued) < w.commitAfter
+		if len(v.keys) > 0 && !early && !v.late(now, w.commitWithin) && !slices.ContainsFunc(v.uploads, func(u *upload) bool { return !u.landed }) {
 			ready = append(ready, i)
 		}
 	}
@@ -511,6 +513,10 @@ func (w *world) commit() {
 	i := ready[w.rng.IntN(len(ready))]
 	v := w.pending[i]
 	if err := w.srv.Commit(v.id); err != nil {
+		if errors.Is(err, ErrClaimed) {
+			w.fail("%s cannot commit: the collector claimed a file it uploaded, which is lost (%v)", v.id, err)
+			return
+		}
 		w.fail("Commit(%s): %v", v.id, err)
 		return
 	}

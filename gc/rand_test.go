@@ -43,6 +43,15 @@ func seedRange(t *testing.T) (first, n uint64) {
 	return 0, uint64(seeds(t))
 }
 
+// catchRange is seedRange for the tests that must catch a broken model:
+// -short does not shorten it, as they stop at the first catch.
+func catchRange(t *testing.T) (first, n uint64) {
+	if *gcSeed >= 0 || !testing.Short() || *gcSeeds > 0 {
+		return seedRange(t)
+	}
+	return 0, defaultSeeds
+}
+
 // seeds is how many seeds each model runs.
 func seeds(t *testing.T) int {
 	n := defaultSeeds
@@ -195,11 +204,12 @@ func (w *world) collect(ctx context.Context, spec runSpec) *Report {
 // leave no garbage. It returns the world, whose broken lists what the
 // invariants found.
 func play(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally) *world {
-	return playWith(ctx, tb, seed, srv, spool, all, modelMinAge)
+	return playWith(ctx, tb, seed, srv, spool, all, 0, 0)
 }
 
-// playWith is play with the collector's grace period minAge.
-func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally, minAge time.Duration) *world {
+// playWith is play with versions that commit at the soonest after and
+// at the latest within their first upload (0: the world's defaults).
+func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, spool string, all *tally, after, within time.Duration) *world {
 	fo := faultblob.Options{Seed: seed}
 	if seed%3 == 2 {
 		// Every third seed, the store refuses some deletes and copies, and
@@ -213,7 +223,10 @@ func playWith(ctx context.Context, tb testing.TB, seed uint64, srv modelServer, 
 		}
 	}
 	w := newWorld(seed, srv, fo)
-	w.minAge = minAge
+	if within > 0 {
+		w.commitWithin = within
+	}
+	w.commitAfter = after
 	w.loc = w.location(tb)
 	w.spool = spool
 	if seed%2 == 1 {
@@ -299,7 +312,7 @@ func TestRandomizedCollection(t *testing.T) {
 // breaks the claim contract, the randomized test finds a lost file within
 // the seed budget. A test that cannot fail proves nothing.
 func TestRandomizedCollectionCatchesBrokenServers(t *testing.T) {
-	first, n := seedRange(t)
+	first, n := catchRange(t)
 	for _, s := range servers {
 		if s.keeps {
 			continue
@@ -324,20 +337,21 @@ func TestRandomizedCollectionCatchesBrokenServers(t *testing.T) {
 
 // TestRandomizedCollectionCatchesAShortGracePeriod: against a server that
 // does not track uploads, only the grace period keeps an upload whose
-// version has not committed yet. A grace period that validation accepts
-// (UploadExpiry + ClockSkew) but that is shorter than the time the
-// model's versions take to commit must lose a file: the test sees what
-// the grace period guards.
+// version has not committed yet, and only if versions commit within it.
+// When they may take longer, the test must see a file lost: it sees what
+// the grace period guards. (Run refuses a MinAge below UploadExpiry +
+// ClockSkew, so it is the clients that are made slower here.)
 func TestRandomizedCollectionCatchesAShortGracePeriod(t *testing.T) {
-	first, n := seedRange(t)
+	first, n := catchRange(t)
+	slow := modelMinAge + 2*modelExpiry
 	var all tally
 	spool := t.TempDir()
 	for seed := first; seed < first+n; seed++ {
-		w := playWith(t.Context(), t, seed, untrackedServer{NewMemServer(pfx), map[string][]string{}}, spool, &all, modelExpiry+modelSkew)
+		w := playWith(t.Context(), t, seed, untrackedServer{NewMemServer(pfx), map[string][]string{}}, spool, &all, modelMinAge, slow)
 		if len(w.broken) > 0 {
 			t.Logf("caught at seed %d (%d seeds allowed): %s", seed, n, w.broken[0])
 			return
 		}
 	}
-	t.Errorf("a grace period of %v, shorter than the %v versions take to commit, lost no file over %d seeds", modelExpiry+modelSkew, commitWithin, n)
+	t.Errorf("versions that take %v to %v to commit lost no file to a grace period of %v over %d seeds", modelMinAge, slow, modelMinAge, n)
 }
