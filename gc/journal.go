@@ -49,6 +49,13 @@ const (
 // line when empty. Keys are relative to the location, data prefix
 // included, exactly as the run listed and deleted them.
 //
+// For a restore: every object of an intent may have been deleted, whether
+// or not an outcome follows (a run can die between the two); an outcome
+// says which were. An intent of stale uploads (ReasonStaleUpload, Uploads
+// set) has nothing to restore: an aborted upload's parts are gone, and
+// its outcome's Deleted names the uploads' keys. A start record with
+// DryRun set opens a run that deleted nothing and wrote no intent.
+//
 // The journal holds no secret: the location is written without
 // credentials, and error texts are the scrubbed ones.
 type JournalRecord struct {

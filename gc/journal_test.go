@@ -244,3 +244,15 @@ func TestReadJournalStopsWhenTheCallerDoes(t *testing.T) {
 		t.Fatalf("yielded %d times after break", n)
 	}
 }
+
+func TestReadJournalLongRecords(t *testing.T) {
+	objs := make([]JournalObject, 2000)
+	for i := range objs {
+		objs[i] = JournalObject{Key: pfx + strings.Repeat("k", 200), Size: int64(i)}
+	}
+	in := journalOf(t, "r", JournalRecord{Rec: RecIntent, Batch: 1, Reason: ReasonUnreferenced, Objects: objs})
+	recs, errs := readAllRecords(t, strings.NewReader(in))
+	if len(errs) != 0 || len(recs) != 1 || len(recs[0].Objects) != len(objs) || recs[0].Objects[1999].Size != 1999 {
+		t.Fatalf("read %d records (errors %v) from a %d-byte line", len(recs), errs, len(in))
+	}
+}

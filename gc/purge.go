@@ -82,13 +82,13 @@ func (r *runner) purge(prefixes []string) error {
 	if err := r.begin(PurposePurge, prefixes); err != nil {
 		return err
 	}
-	r.tick(PhaseSweep, true)
+	// Listing and deleting interleave, batch by batch: one phase.
+	r.tick(PhaseDelete, true)
 	batch := make([]Object, 0, r.batch)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		r.tick(PhaseDelete, false)
 		err := r.remove(batch, nil, ReasonRetention)
 		clear(batch)
 		batch = batch[:0]

@@ -2,6 +2,7 @@ package gc
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"maps"
 	"slices"
@@ -146,4 +147,22 @@ func (r *Report) failure(op string) error {
 		e.Cause = r.FirstErrors[0]
 	}
 	return e
+}
+
+// MarshalJSON encodes the report for machines (the CLI's --json): the
+// counts under the journal's names, the first errors as their (scrubbed)
+// texts, the duration as a Go duration.
+func (r Report) MarshalJSON() ([]byte, error) {
+	errs := make([]string, len(r.FirstErrors))
+	for i, e := range r.FirstErrors {
+		errs[i] = e.Error()
+	}
+	return json.Marshal(struct {
+		RunID  string `json:"runId"`
+		DryRun bool   `json:"dryRun"`
+		Mode   Mode   `json:"mode"`
+		*JournalSummary
+		FirstErrors []string  `json:"firstErrors,omitempty"`
+		Started     time.Time `json:"started"`
+	}{r.RunID, r.DryRun, r.Mode, r.summary(), errs, r.Started})
 }

@@ -326,3 +326,78 @@ func TestRunHidesWhatAServerEchoes(t *testing.T) {
 		t.Errorf("the journal does not keep the refusal: %s", e.journal.String())
 	}
 }
+
+// TestRunAbortsOnlyItsShardsStaleUploads: a dry run only lists the stale
+// uploads; a run aborts those under the data prefix in its own shard,
+// and only those initiated before now-MinAge.
+func TestRunAbortsOnlyItsShardsStaleUploads(t *testing.T) {
+	srv := testenv.S3(t)
+	bucket := s3Bucket(t, srv, types.BucketVersioningStatusEnabled)
+	c := srv.Client()
+	mine, other := "team/"+pfx+"8/x/part", "team/"+pfx+"7/y/part" // shard 0 of 2 owns '8', shard 1 owns '7'
+	startUpload(t, c, bucket, mine)
+	startUpload(t, c, bucket, other)
+	startUpload(t, c, bucket, "team/ent/proj/run/files/big")
+	all := sorted(mine, other, "team/ent/proj/run/files/big")
+	e := &runEnv{t: t, loc: openLocation(t, s3URL(srv, bucket)), server: NewMemServer(pfx), journal: &syncBuffer{}}
+	for _, tc := range []struct {
+		name       string
+		now        time.Time
+		dry        bool
+		found      int64
+		inProgress []string
+	}{
+		{"uploads younger than MinAge are left alone", time.Now(), false, 0, all},
+		{"a dry run only lists", time.Now().Add(DefaultMinAge + time.Hour), true, 1, all},
+		{"a run aborts its shard's", time.Now().Add(DefaultMinAge + time.Hour), false, 1, without(all, mine)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e.now = tc.now
+			o := e.opts()
+			o.Force, o.DryRun, o.Shard = false, tc.dry, Shard{Index: 0, Count: 2}
+			rep, err := Run(context.Background(), e.loc, e.server, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			aborted := tc.found
+			if tc.dry {
+				aborted = 0
+			}
+			if rep.UploadsFound != tc.found || rep.UploadsAborted != aborted {
+				t.Errorf("uploads found %d aborted %d, want %d and %d", rep.UploadsFound, rep.UploadsAborted, tc.found, aborted)
+			}
+			if got := uploadsInProgress(t, c, bucket); !slices.Equal(got, tc.inProgress) {
+				t.Errorf("in progress %q, want %q", got, tc.inProgress)
+			}
+		})
+	}
+}
+
+// TestPurgePrefixesOnVersitygw removes a run folder of a versioned bucket
+// in one DeleteObjects, and its stale upload, and nothing beside it.
+func TestPurgePrefixesOnVersitygw(t *testing.T) {
+	srv := testenv.S3(t)
+	bucket := s3Bucket(t, srv, types.BucketVersioningStatusEnabled)
+	e := &runEnv{t: t, loc: openLocation(t, s3URL(srv, bucket)), server: NewMemServer(pfx), journal: &syncBuffer{},
+		now: time.Now().Add(DefaultMinAge + time.Hour)}
+	run1, _, _ := runFolders(e)
+	c := srv.Client()
+	startUpload(t, c, bucket, "team/acme/vision/run1/files/big.bin")
+	startUpload(t, c, bucket, "team/acme/vision/run10/files/big.bin")
+	before := e.keys()
+	o := e.opts()
+	o.Force = false
+	rep, err := PurgePrefixes(context.Background(), e.loc, []string{"acme/vision/run1/"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Mode != ModeVersions || rep.Deleted != int64(len(run1)) || rep.Requests != 1 || rep.UploadsAborted != 1 {
+		t.Errorf("report %+v", *rep)
+	}
+	if got := e.keys(); !slices.Equal(got, without(before, run1...)) {
+		t.Errorf("bucket %q, want %q", got, without(before, run1...))
+	}
+	if got := uploadsInProgress(t, c, bucket); !slices.Equal(got, []string{"team/acme/vision/run10/files/big.bin"}) {
+		t.Errorf("uploads in progress %q", got)
+	}
+}

@@ -3,9 +3,12 @@ package gc
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"iter"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -226,6 +229,8 @@ func TestRunOptionErrorsNameTheField(t *testing.T) {
 		{Options{}, "Options.Journal"},
 		{Options{Journal: e.journal, Trash: pfx}, "Options.Trash"},
 		{Options{Journal: e.journal, RunID: "a b"}, "Options.RunID"},
+		{Options{Journal: e.journal}, "Options.Force"}, // mem keeps no versions
+		{Options{Journal: e.journal}, "Options.Trash"},
 	} {
 		_, err := Run(context.Background(), e.loc, e.server, tc.o)
 		var ge *Error
@@ -598,5 +603,119 @@ func TestMemServerCheckRecordsNothing(t *testing.T) {
 	}
 	if err := s.Upload("w", pfx+"b"); err != nil {
 		t.Fatalf("upload after Check: %v", err)
+	}
+}
+
+// TestRunAppendsToAJournalFile: two runs append to one file, synced; the
+// reader finds both, whole.
+func TestRunAppendsToAJournalFile(t *testing.T) {
+	e := memEnv(t)
+	scenario(e)
+	path := filepath.Join(t.TempDir(), "gc.jsonl")
+	var ids []string
+	for range 2 {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := e.opts()
+		o.Journal = f
+		rep, err := Run(context.Background(), e.loc, e.server, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, rep.RunID)
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, errs := readAllRecords(t, f)
+	if len(errs) != 0 {
+		t.Fatalf("journal errors: %v", errs)
+	}
+	var starts []string
+	for _, r := range recs {
+		if r.Rec == RecStart {
+			starts = append(starts, r.Run)
+		}
+	}
+	if !slices.Equal(starts, ids) || ids[0] == ids[1] {
+		t.Errorf("runs in the journal %q, want %q (distinct)", starts, ids)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	rep := Report{RunID: "r", Mode: ModeVersions, Deleted: 3, Errors: map[string]int64{"PermissionDenied": 1},
+		FirstErrors: []error{&Error{Op: "run", Kind: ErrDelete, Detail: "1 failed"}}, Duration: 1500 * time.Millisecond}
+	js, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"runId":"r"`, `"mode":"versions"`, `"deleted":3`, `"errors":{"PermissionDenied":1}`,
+		`"firstErrors":["byob gc: run: deletes failed: 1 failed"]`, `"duration":"1.5s"`} {
+		if !strings.Contains(string(js), want) {
+			t.Errorf("%s lacks %s", js, want)
+		}
+	}
+}
+
+// TestRunStoppedDuringTheSweepDeletesNothing: a context that ends while
+// the run lists stops it before any claim or delete.
+func TestRunStoppedDuringTheSweepDeletesNothing(t *testing.T) {
+	for _, env := range envs {
+		t.Run(env.name, func(t *testing.T) {
+			e := env.new(t)
+			garbage, _ := scenario(e)
+			before := e.keys()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			o := e.opts()
+			o.Progress = func(p Progress) {
+				if p.Phase == PhaseSweep {
+					cancel()
+				}
+			}
+			rep, err := Run(ctx, e.loc, e.server, o)
+			wantKind(t, err, ErrStopped)
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("error %v does not say the context was canceled", err)
+			}
+			if got := e.keys(); !slices.Equal(got, before) || rep.Deleted != 0 {
+				t.Fatalf("bucket %q, was %q", got, before)
+			}
+			for _, k := range garbage {
+				if e.server.Claimed(k) {
+					t.Errorf("%q claimed", k)
+				}
+			}
+			recs := e.records()
+			if got := recKinds(recs); !slices.Equal(got, []string{RecStart, RecEnd}) {
+				t.Errorf("journal %q: the end record is written even though the context ended", got)
+			}
+		})
+	}
+}
+
+// TestRunKeepsWhatItCouldNotTrash: a copy into the trash that fails
+// leaves the object where it was, counted as failed.
+func TestRunKeepsWhatItCouldNotTrash(t *testing.T) {
+	e := fileEnv(t)
+	garbage, _ := scenario(e)
+	e.write("byob-trash/r1") // a file where the run's trash folder must go
+	before := e.keys()
+	o := e.opts()
+	o.Force, o.Trash, o.RunID = false, "byob-trash/", "r1"
+	rep, err := Run(context.Background(), e.loc, e.server, o)
+	wantKind(t, err, ErrDelete)
+	if rep.Failed != int64(len(garbage)) || rep.Deleted != 0 {
+		t.Errorf("report %+v", *rep)
+	}
+	if got := e.keys(); !slices.Equal(got, before) {
+		t.Errorf("bucket %q, was %q", got, before)
 	}
 }
