@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/byobkit/byob/internal/faultblob"
-	"github.com/byobkit/byob/scope"
 	"gocloud.dev/blob"
 )
 
@@ -34,7 +33,6 @@ const faultTrash = "byob-trash/"
 // young garbage the grace period keeps.
 type fixture struct {
 	*world
-	loc                  *scope.Location
 	garbage, live, young []string
 }
 
@@ -70,13 +68,13 @@ func newFixture(t *testing.T, o faultblob.Options) *fixture {
 		f.young = append(f.young, add("y"+strconv.Itoa(i), false))
 	}
 	slices.Sort(f.garbage)
-	f.loc = w.location(t)
+	w.loc = w.location(t)
 	return f
 }
 
-// options are a fault run's options: the model's margins, batches of 5,
+// runOptions are a fault run's options: the model's margins, batches of 5,
 // one delete at a time (so that a crash point is deterministic).
-func (f *fixture) options(journal *bytes.Buffer, trash bool, spool string) Options {
+func (f *fixture) runOptions(journal *bytes.Buffer, trash bool, spool string) Options {
 	o := Options{MinAge: modelMinAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
 		Journal: journal, Batch: 5, Parallelism: 1, SpoolDir: spool, Now: f.clock.Now, SkipUploads: true}
 	if trash {
@@ -227,7 +225,7 @@ func TestRunRetriesTransientFaults(t *testing.T) {
 			t.Run(fmt.Sprintf("%s, %d in parallel", kind, par), func(t *testing.T) {
 				f := newFixture(t, faultblob.Options{Seed: 7, Rules: []faultblob.Rule{{Op: faultblob.OpDelete, Kind: kind, Rate: 0.3, Times: 2}}})
 				var journal bytes.Buffer
-				o := f.options(&journal, false, t.TempDir())
+				o := f.runOptions(&journal, false, t.TempDir())
 				o.Parallelism = par
 				r, err := Run(t.Context(), f.loc, f.srv, o)
 				if err != nil {
@@ -283,7 +281,7 @@ func TestRunReportsEveryFailedKey(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, faultblob.Options{Seed: 3, Rules: []faultblob.Rule{tc.rule}})
 			var journal bytes.Buffer
-			r, err := Run(t.Context(), f.loc, f.srv, f.options(&journal, tc.trash, t.TempDir()))
+			r, err := Run(t.Context(), f.loc, f.srv, f.runOptions(&journal, tc.trash, t.TempDir()))
 			refused := injectedKeys(f.fb, tc.rule.Op)
 			if len(refused) == 0 || len(refused) == len(f.garbage) {
 				t.Fatalf("%d of %d keys refused: the test needs some of each", len(refused), len(f.garbage))
@@ -313,7 +311,7 @@ func TestRunReportsEveryFailedKey(t *testing.T) {
 			f.check(t, tc.trash)
 
 			f.fb.Heal()
-			r, err = Run(t.Context(), f.loc, f.srv, f.options(&journal, tc.trash, t.TempDir()))
+			r, err = Run(t.Context(), f.loc, f.srv, f.runOptions(&journal, tc.trash, t.TempDir()))
 			if err != nil || r.Deleted != n {
 				t.Errorf("the run after the store healed: %d deleted, %v; want %d, no error", r.Deleted, err, n)
 			}
@@ -407,7 +405,7 @@ func crashRun(t *testing.T, f *fixture, journal *bytes.Buffer, trash bool, at in
 	c := &crasher{at: at, fb: f.fb, cancel: cancel}
 	f.onCall = func(op faultblob.Op, key string) { c.step(string(op) + " " + key) }
 	defer func() { f.onCall = nil }()
-	o := f.options(nil, trash, t.TempDir())
+	o := f.runOptions(nil, trash, t.TempDir())
 	o.Journal = crashJournal{c: c, w: journal}
 	r, err = Run(ctx, f.loc, crashSource{c: c, src: f.srv}, o)
 	return r, c.steps(), c.what, err
@@ -485,7 +483,7 @@ func TestRunCountsAnObjectGoneBeforeItsTrashCopyIsCheckedAsGone(t *testing.T) {
 		}
 	}
 	var journal bytes.Buffer
-	r, err := Run(t.Context(), f.loc, f.srv, f.options(&journal, true, t.TempDir()))
+	r, err := Run(t.Context(), f.loc, f.srv, f.runOptions(&journal, true, t.TempDir()))
 	if !taken {
 		t.Fatal("the run never checked its trash copy: the test proves nothing")
 	}
@@ -554,7 +552,7 @@ func TestRunDeletesNothingTheSourceCannotVouchFor(t *testing.T) {
 			var journal bytes.Buffer
 			claims := 0
 			src := downSource{src: f.srv, liveAfter: tc.liveAfter, claimAt: tc.claimAt, claims: &claims}
-			r, err := Run(t.Context(), f.loc, src, f.options(&journal, false, t.TempDir()))
+			r, err := Run(t.Context(), f.loc, src, f.runOptions(&journal, false, t.TempDir()))
 			if !errors.Is(err, ErrSource) || !errors.Is(err, errSourceDown) {
 				t.Errorf("Run: %v, want an ErrSource error wrapping the source's", err)
 			}
@@ -585,7 +583,7 @@ func (j *endFails) Write(p []byte) (int, error) {
 func TestRunReportCountsTheJournalErrorThatEndsIt(t *testing.T) {
 	f := newFixture(t, faultblob.Options{})
 	var journal endFails
-	o := f.options(nil, false, t.TempDir())
+	o := f.runOptions(nil, false, t.TempDir())
 	o.Journal = &journal
 	r, err := Run(t.Context(), f.loc, f.srv, o)
 	if !errors.Is(err, ErrJournal) {
@@ -627,7 +625,7 @@ func TestRunUnderRandomFaults(t *testing.T) {
 		trash := rng.IntN(2) == 0
 		f := newFixture(t, o)
 		var journal bytes.Buffer
-		r, err := Run(t.Context(), f.loc, f.srv, f.options(&journal, trash, t.TempDir()))
+		r, err := Run(t.Context(), f.loc, f.srv, f.runOptions(&journal, trash, t.TempDir()))
 		desc := fmt.Sprintf("seed %d (%s, rules %+v, crash at %d)", seed, modeName(trash), o.Rules, o.CrashAt)
 		f.check(t, trash)
 		intents, _ := journalled(t, journal.Bytes(), true)
@@ -658,7 +656,7 @@ func TestRunUnderRandomFaults(t *testing.T) {
 			clean++
 		}
 		f.fb.Heal()
-		if _, err := Run(t.Context(), f.loc, f.srv, f.options(&journal, trash, t.TempDir())); err != nil {
+		if _, err := Run(t.Context(), f.loc, f.srv, f.runOptions(&journal, trash, t.TempDir())); err != nil {
 			t.Errorf("%s: the run after the store healed: %v", desc, err)
 		}
 		if left := f.left(t); len(left) > 0 {
