@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"iter"
 	"math/rand/v2"
 	"slices"
@@ -121,8 +122,11 @@ func (f *fixture) check(t *testing.T, trash bool) {
 	it := f.inner.List(&blob.ListOptions{Prefix: faultTrash})
 	for {
 		o, err := it.Next(ctx)
-		if err != nil {
+		if err == io.EOF {
 			break
+		}
+		if err != nil {
+			t.Fatal(err)
 		}
 		// byob-trash/<run>/<key>
 		rest := strings.TrimPrefix(o.Key, faultTrash)
