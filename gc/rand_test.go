@@ -159,8 +159,20 @@ func (w *world) randomSpec(writers bool) runSpec {
 // versions), the world's journal, and one delete at a time.
 func (w *world) options(spec runSpec) Options {
 	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true, Shard: spec.shard, DryRun: spec.dry,
-		Journal: &w.journal, Batch: spec.batch, Parallelism: 1, SpoolDir: w.spool, Now: w.clock.Now, SkipUploads: true, Trash: w.trash}
+		Journal: journalHook{w}, Batch: spec.batch, Parallelism: 1, SpoolDir: w.spool, Now: w.clock.Now, SkipUploads: true, Trash: w.trash}
 	return o
+}
+
+// journalHook is the world's journal, with client steps before each
+// record: between an intent and its deletes, an outcome and the next
+// claim.
+type journalHook struct{ w *world }
+
+func (j journalHook) Write(p []byte) (int, error) {
+	j.w.interleave(context.Background())
+	j.w.mu.Lock()
+	defer j.w.mu.Unlock()
+	return j.w.journal.Write(p)
 }
 
 // collect runs the collector once. It may run inside another run's hook
