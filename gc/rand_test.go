@@ -1,6 +1,7 @@
 package gc
 
 import (
+	"bytes"
 	"context"
 	"flag"
 	"os"
@@ -204,11 +205,31 @@ func (w *world) collect(ctx context.Context, spec runSpec) *Report {
 	case err != nil:
 		w.logf("collector fails: %v", err)
 	}
-	if r != nil {
-		w.logf("collector ends: %d deleted, %d too young, %d kept on claim", r.Deleted, r.TooYoung, r.KeptOnClaim)
+	w.logf("collector ends: %d deleted, %d too young, %d kept on claim", r.Deleted, r.TooYoung, r.KeptOnClaim)
+	if !spec.dry {
+		w.checkOutcomes(r)
 	}
 	w.checkLive(ctx)
 	return r
+}
+
+// checkOutcomes checks that the journal's outcome records of run r say
+// what its report counts: deleted, already gone, failed.
+func (w *world) checkOutcomes(r *Report) {
+	var deleted, gone, failed int64
+	for rec, err := range ReadJournal(bytes.NewReader(w.journal.Bytes())) {
+		if err != nil {
+			w.fail("journal: %v", err)
+			return
+		}
+		if rec.Run == r.RunID && rec.Rec == RecOutcome {
+			deleted, gone, failed = deleted+int64(len(rec.Deleted)), gone+int64(len(rec.Gone)), failed+int64(len(rec.Failed))
+		}
+	}
+	if deleted != r.Deleted || gone != r.AlreadyGone || failed != r.Failed {
+		w.fail("run %s: the journal's outcomes say %d deleted, %d gone, %d failed; its report %d, %d, %d",
+			r.RunID, deleted, gone, failed, r.Deleted, r.AlreadyGone, r.Failed)
+	}
 }
 
 // play runs one seed's history against srv: steps, with collector runs
