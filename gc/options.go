@@ -54,7 +54,9 @@ type Options struct {
 	DryRun bool
 	// Journal receives the run's records (JSON Lines, see JournalRecord);
 	// required unless DryRun. If it has a Sync() error method (*os.File),
-	// the start record and every intent are synced before any delete.
+	// the start record and every intent are synced before any delete. A
+	// file (an io.Seeker) is written at its end, so that a journal opened
+	// without O_APPEND keeps its earlier runs.
 	// Give a file outside the location, or outside the data prefix and
 	// every purged prefix: byob never deletes journals.
 	Journal io.Writer

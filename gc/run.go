@@ -153,6 +153,7 @@ type countedObjects struct {
 	n int64
 }
 
+// Next reads the next listed object, counting it.
 func (c *countedObjects) Next(ctx context.Context) (Object, error) {
 	o, err := c.Objects.Next(ctx)
 	if err == nil {

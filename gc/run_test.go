@@ -519,28 +519,33 @@ func TestRunTrashMovesObjectsAside(t *testing.T) {
 }
 
 func TestRunShardsTogetherCollectEverything(t *testing.T) {
-	e := memEnv(t)
-	garbage, kept := scenario(e)
-	for _, c := range "0123456789abcxyz" {
-		k := pfx + string(c) + "/g"
-		e.write(k)
-		garbage = append(garbage, k)
-	}
-	var deleted int64
-	for i := range 3 {
-		o := e.opts()
-		o.Shard = Shard{Index: i, Count: 3}
-		rep, err := Run(context.Background(), e.loc, e.server, o)
-		if err != nil {
-			t.Fatalf("shard %d: %v", i, err)
-		}
-		deleted += rep.Deleted
-	}
-	if deleted != int64(len(garbage)) {
-		t.Errorf("the shards deleted %d, want %d", deleted, len(garbage))
-	}
-	if got := e.keys(); !slices.Equal(got, kept) {
-		t.Errorf("bucket %q, want %q", got, kept)
+	for _, env := range envs {
+		t.Run(env.name, func(t *testing.T) {
+			e := env.new(t)
+			garbage, kept := scenario(e)
+			for _, c := range "0123456789abcxyz~ " {
+				k := pfx + string(c) + "/g"
+				e.write(k)
+				garbage = append(garbage, k)
+			}
+			var deleted, scanned int64
+			for i := range 3 {
+				o := e.opts()
+				o.Shard = Shard{Index: i, Count: 3}
+				rep, err := Run(context.Background(), e.loc, e.server, o)
+				if err != nil {
+					t.Fatalf("shard %d: %v", i, err)
+				}
+				deleted += rep.Deleted
+				scanned += rep.Scanned
+			}
+			if deleted != int64(len(garbage)) || scanned != int64(len(garbage)+len(kept)-1) {
+				t.Errorf("the shards scanned %d and deleted %d, want %d and %d", scanned, deleted, len(garbage)+len(kept)-1, len(garbage))
+			}
+			if got := e.keys(); !slices.Equal(got, kept) {
+				t.Errorf("bucket %q, want %q", got, kept)
+			}
+		})
 	}
 }
 
@@ -606,15 +611,20 @@ func TestMemServerCheckRecordsNothing(t *testing.T) {
 	}
 }
 
-// TestRunAppendsToAJournalFile: two runs append to one file, synced; the
-// reader finds both, whole.
+// TestRunAppendsToAJournalFile: two runs append to one file, synced,
+// also when the second opens it without O_APPEND; the reader finds both,
+// whole.
 func TestRunAppendsToAJournalFile(t *testing.T) {
 	e := memEnv(t)
 	scenario(e)
 	path := filepath.Join(t.TempDir(), "gc.jsonl")
 	var ids []string
-	for range 2 {
-		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	for i := range 2 {
+		flags := os.O_APPEND | os.O_CREATE | os.O_WRONLY
+		if i == 1 {
+			flags = os.O_CREATE | os.O_WRONLY // without O_APPEND: the first run must survive
+		}
+		f, err := os.OpenFile(path, flags, 0o600)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package gc
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/byobkit/byob/address"
@@ -74,6 +75,11 @@ func (r *runner) begin(purpose string, prefixes []string) error {
 		r.batch = max(DefaultBatch, r.del.BatchSize())
 	}
 	if c.Journal != nil {
+		// A file opened without O_APPEND would have its earlier runs
+		// overwritten: write at its end. (Not seekable: a pipe, a buffer.)
+		if s, ok := c.Journal.(io.Seeker); ok {
+			_, _ = s.Seek(0, io.SeekEnd)
+		}
 		r.j = newJournalWriter(c.Journal, c.RunID, c.Now)
 	}
 	start := JournalRecord{Rec: RecStart, Location: r.addr.String(), Shard: c.Shard.String(), MinAge: c.MinAge.String(),

@@ -150,7 +150,7 @@ func FuzzRun(f *testing.F) {
 	fileAddr := (&address.Address{Provider: address.File, Bucket: filepath.ToSlash(dir)}).URL()
 	var help strings.Builder
 	fuzzCLI(nil, dir, &help, &help).run([]string{"check", "-h"})
-	fixed := strings.Join([]string{usage, checkUsage, help.String(), address.Redacted, hiddenArg, strings.Repeat(" ", 40)}, "\x00")
+	fixed := strings.Join([]string{usage(), checkHelp, help.String(), address.Redacted, hiddenArg, strings.Repeat(" ", 40)}, "\x00")
 
 	f.Add(testAccessKey, testSecretKey, uint8(0), uint8(1<<2|1), uint8(2), uint8(0), uint8(0), "")
 	f.Fuzz(func(t *testing.T, ak, sk string, tmpl, enc, cmd, layout, pos uint8, extra string) {

@@ -20,6 +20,7 @@ import (
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/presign"
 	"github.com/byobkit/byob/provider"
+	"github.com/byobkit/byob/scope"
 )
 
 const serveUsage = `usage: byob serve --dir DIR [--listen 127.0.0.1:PORT] [--origin O]... [--json]
@@ -131,18 +132,6 @@ func (c cli) serve(ctx context.Context, args []string, hooks serveHooks) int {
 		return 1
 	}
 	defer reg.Close()
-	sa, err := address.Parse((&address.Address{Provider: address.File, Bucket: stagingDir}).URL())
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: staging directory %s: %s\n", prog, stagingDir, oneLine(err.Error()))
-		return 1
-	}
-	staging, err := provider.Open(ctx, sa)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: %s\n", prog, oneLine(err.Error()))
-		return 1
-	}
-	defer staging.Close()
-
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: listen on %s: %s; fix: choose another --listen port, or stop what uses it\n", prog, *listen, oneLine(err.Error()))
@@ -159,12 +148,12 @@ func (c cli) serve(ctx context.Context, args []string, hooks serveHooks) int {
 	}
 
 	logger := slog.New(slog.NewTextHandler(c.stderr, nil))
-	h, err := presign.NewHandler(presign.LocalConfig{Location: loc, BaseURL: baseURL, Keys: st.Keys},
-		presign.HandlerOptions{Staging: staging.Bucket(), CORSOrigins: origins, Logger: logger})
+	h, staging, err := bucketHandler(ctx, loc, baseURL, st.Keys, stagingDir, origins, logger)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "%s: %s\n", prog, oneLine(err.Error()))
-		return 2
+		return 1
 	}
+	defer staging.Close()
 	var handler http.Handler = h
 	if hooks.wrap != nil {
 		handler = hooks.wrap(handler)
@@ -228,6 +217,28 @@ func (c cli) serve(ctx context.Context, args []string, hooks serveHooks) int {
 		fmt.Fprintf(c.stderr, "%s: stopped\n", prog)
 	}
 	return 0
+}
+
+// bucketHandler is the handler 'byob serve' (and 'byob demo') serves loc
+// with: byob's signed-URL handler, with the parts of multipart uploads
+// staged in stagingDir, beside the bucket's directory and never inside it.
+// Close the staging bucket it returns when the handler is done.
+func bucketHandler(ctx context.Context, loc *scope.Location, baseURL string, keys *presign.LocalKeys, stagingDir string, origins []string, logger *slog.Logger) (*presign.Handler, *provider.Handle, error) {
+	sa, err := address.Parse((&address.Address{Provider: address.File, Bucket: stagingDir}).URL())
+	if err != nil {
+		return nil, nil, fmt.Errorf("staging directory %s: %w", stagingDir, err)
+	}
+	staging, err := provider.Open(ctx, sa)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := presign.NewHandler(presign.LocalConfig{Location: loc, BaseURL: baseURL, Keys: keys},
+		presign.HandlerOptions{Staging: staging.Bucket(), CORSOrigins: origins, Logger: logger})
+	if err != nil {
+		staging.Close()
+		return nil, nil, err
+	}
+	return h, staging, nil
 }
 
 // checkListen returns what is wrong with a --listen address, and the fix;
