@@ -442,11 +442,16 @@ func TestRunResumesAfterACrashAtEveryStep(t *testing.T) {
 						t.Errorf("crashed at %s: Run returned %q, and its report holds no error: Errors %v, FirstErrors %v", what, err, r.Errors, r.FirstErrors)
 					}
 					f.check(t, trash)
-					intents, _ := journalled(t, journal.Bytes(), true)
+					intents, outs := journalled(t, journal.Bytes(), true)
 					left := f.left(t)
 					for _, k := range f.garbage {
 						if !slices.Contains(left, k) && !slices.Contains(intents[r.RunID], k) {
 							t.Errorf("%s was deleted, and no intent record of the journal names it", k)
+						}
+					}
+					for _, k := range outs[r.RunID].Deleted {
+						if slices.Contains(left, k) {
+							t.Errorf("the journal's outcome says %s was deleted, and it is still there", k)
 						}
 					}
 
