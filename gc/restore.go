@@ -159,7 +159,7 @@ func Restore(ctx context.Context, loc *scope.Location, journal io.Reader, opts R
 	if journal == nil {
 		return rep, &Error{Op: "restore", Kind: ErrInvalid, Detail: "no journal", Fix: "pass the journal file Options.Journal wrote"}
 	}
-	runs, badLines := readRestoreRuns(journal, rep)
+	runs, badLines := readRestoreRuns(journal, opts.Run, rep)
 	runs, err := selectRestoreRuns(loc, runs, opts.Run)
 	if err != nil {
 		return rep, err
@@ -237,9 +237,10 @@ func (rep *RestoreReport) addError(kind string, err error) {
 	}
 }
 
-// readRestoreRuns reads the journal's runs in the order they start, and
-// returns them and the number of bad lines that were not torn records.
-func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int) {
+// readRestoreRuns reads the journal's runs (only run want, unless it is
+// "") in the order they start, and returns them and the number of bad
+// lines that were not torn records.
+func readRestoreRuns(journal io.Reader, want string, rep *RestoreReport) ([]*restoreRun, int) {
 	var runs []*restoreRun
 	byID := map[string]*restoreRun{}
 	bad := 0
@@ -252,6 +253,9 @@ func readRestoreRuns(journal io.Reader, rep *RestoreReport) ([]*restoreRun, int)
 				rep.addError("Journal", err)
 			}
 			continue
+		}
+		if want != "" && rec.Run != want {
+			continue // another run's keys need not be held
 		}
 		run := byID[rec.Run]
 		if run == nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/byobkit/byob/internal/testenv"
 	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider"
+	"github.com/fsouza/fake-gcs-server/fakestorage"
 )
 
 // TestRestoreUndoesRun collects with Run, then restores from the run's
@@ -26,7 +28,8 @@ import (
 // again after the run is Present and keeps its new bytes, the files the
 // run kept are untouched, and a second restore finds everything Present.
 // On mem:// the run moves the files into a trash; on versitygw
-// (versioning Enabled) it leaves delete markers.
+// (versioning Enabled) it leaves delete markers; on fake GCS (object
+// versioning) noncurrent generations.
 //
 // The runs' clock is set past every object's age (the objects were just
 // written), so the journal's start time is ahead of the bucket's clock:
@@ -36,17 +39,25 @@ import (
 func TestRestoreUndoesRun(t *testing.T) {
 	ahead := DefaultMinAge + time.Hour // runEnv's clock, ahead of the bucket's
 	for _, tc := range []struct {
-		name  string
-		env   func(t *testing.T) *runEnv
-		trash string
-		mode  Mode
+		name        string
+		env         func(t *testing.T) *runEnv
+		trash       string
+		mode        Mode
+		skipUploads bool // GCS: batchdelete does not list its multipart uploads
 	}{
-		{"mem:// with a trash", memEnv, "byob-trash/", ModeTrash},
+		{"mem:// with a trash", memEnv, "byob-trash/", ModeTrash, false},
 		{"versioned versitygw", func(t *testing.T) *runEnv {
 			srv := testenv.S3(t)
 			return &runEnv{t: t, loc: openLocation(t, s3URL(srv, s3Bucket(t, srv, types.BucketVersioningStatusEnabled))),
 				server: NewMemServer(pfx), journal: &syncBuffer{}, now: time.Now().Add(ahead)}
-		}, "", ModeVersions},
+		}, "", ModeVersions, false},
+		{"fake GCS with object versioning", func(t *testing.T) *runEnv {
+			fake, _ := testenv.FakeGCS(t)
+			bucket := uniqueBucket(t)
+			fake.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket, VersioningEnabled: true})
+			return &runEnv{t: t, loc: openLocation(t, "gs://"+bucket+"/team?endpoint="+url.QueryEscape(fake.URL())),
+				server: NewMemServer(pfx), journal: &syncBuffer{}, now: time.Now().Add(ahead)}
+		}, "", ModeVersions, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -63,7 +74,7 @@ func TestRestoreUndoesRun(t *testing.T) {
 				}
 			}
 			opts := e.opts()
-			opts.Trash, opts.Force = tc.trash, false
+			opts.Trash, opts.Force, opts.SkipUploads = tc.trash, false, tc.skipUploads
 			rep, err := Run(ctx, e.loc, e.server, opts)
 			if err != nil || rep.Mode != tc.mode || rep.Deleted != int64(len(garbage)) {
 				t.Fatalf("Run: mode %s, deleted %d of %d, %v", rep.Mode, rep.Deleted, len(garbage), err)

@@ -126,13 +126,7 @@ func (r *runner) finish(err error) (*Report, error) {
 		if !errors.As(err, &ge) {
 			err = &Error{Op: r.op, Kind: ErrStopped, Cause: err}
 		}
-		if len(rep.FirstErrors) < maxFirstErrors {
-			rep.FirstErrors = append(rep.FirstErrors, err)
-		}
-		if rep.Errors == nil {
-			rep.Errors = map[string]int64{}
-		}
-		rep.Errors[kindName(err)]++
+		rep.fail(err)
 	}
 	rep.Duration = r.c.Now().Sub(rep.Started)
 	end := JournalRecord{Rec: RecEnd, Report: rep.summary()}
@@ -142,6 +136,9 @@ func (r *runner) finish(err error) (*Report, error) {
 	// A journal that failed refuses this too: its error is the run's.
 	if jerr := r.recordAfter(end); jerr != nil && err == nil {
 		err = jerr
+		// The end record is lost, so the report is the only place the
+		// failure shows: count it there as any other error.
+		rep.fail(err)
 	}
 	r.tick(PhaseDone, true)
 	attrs := []any{"run", rep.RunID, "dryRun", rep.DryRun, "mode", string(rep.Mode), "scanned", rep.Scanned, "live", rep.Live,

@@ -57,6 +57,11 @@ func copyToTrash(ctx context.Context, b *blob.Bucket, dst string, o Object) (gon
 	}
 	src, err := b.Attributes(ctx, o.Key)
 	if err != nil {
+		// Gone since the copy (another collector of the same shard): there
+		// is nothing left to delete, and the copy in the trash is harmless.
+		if provider.Code(err) == gcerrors.NotFound {
+			return true, nil
+		}
 		return false, err
 	}
 	got, err := b.Attributes(ctx, dst)

@@ -71,13 +71,15 @@
 // # Incomplete multipart uploads
 //
 // ListStaleUploads lists the multipart uploads in progress under a prefix
-// of the handle's (S3 ListMultipartUploads, every page) initiated before a
-// cutoff, and AbortUploads aborts them: two steps, so that a collector can
-// journal the uploads in between. AbortStaleUploads does both for the
-// whole prefix. The backend interface behind them (list, abort one) is
-// the same for GCS's XML multipart API, which mirrors S3's. GCS's XML multipart API is not covered: its
-// listing is a bucket-level request, which neither the handle's native
-// client nor byob's V4 signer can make today, and fake-gcs-server does not
-// implement it; GCS handles get ErrUploadsUnsupported. Azure has no
+// of the handle's (S3 ListMultipartUploads; GCS's XML API, GET
+// /BUCKET?uploads; every page) initiated before a cutoff, and
+// AbortUploads aborts them: two steps, so that a collector can journal
+// the uploads in between. AbortStaleUploads does both for the whole
+// prefix. On GCS the XML API requests carry an OAuth access token of the
+// handle's identity (the address's service account, or the ambient
+// credentials), made for them: the handle exposes no authenticated HTTP
+// client, and internal/gcsv4 cannot sign a bucket-level URL.
+// fake-gcs-server does not implement the XML multipart API, so the GCS
+// code is tested on answers in the documented shapes. Azure has no
 // multipart uploads to abort (uncommitted blocks expire on their own).
 package batchdelete

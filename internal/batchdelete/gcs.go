@@ -15,6 +15,7 @@ type gcsBackend struct {
 	bucket   *storage.BucketHandle
 	prefix   string
 	inFlight int
+	xml      gcsXMLCache // the XML API client for multipart uploads (uploads_gcs.go)
 }
 
 func newGCSBackend(h *provider.Handle) backend {

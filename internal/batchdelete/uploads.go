@@ -30,8 +30,8 @@ type Upload struct {
 
 // ErrUploadsUnsupported is the cause of the error the upload methods
 // return where a provider has multipart uploads but byob cannot list
-// them: GCS (the XML API's bucket-level listing needs credentials the
-// handle does not expose), and an S3 handle without its native client.
+// them: an S3 or GCS handle without its native client
+// (provider.NewHandle).
 var ErrUploadsUnsupported = errors.New("listing incomplete multipart uploads is not implemented for this bucket")
 
 // multipartProviders are the providers whose buckets hold incomplete

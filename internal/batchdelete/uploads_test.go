@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/internal/batchdelete"
 	"github.com/byobkit/byob/provider"
+	"gocloud.dev/blob/memblob"
 	"gocloud.dev/gcerrors"
 )
 
@@ -208,12 +209,13 @@ func TestAbortStaleUploadsAnswers(t *testing.T) {
 	}
 }
 
-// TestAbortStaleUploadsElsewhere: GCS says plainly that it cannot list
-// uploads; providers without multipart uploads have none to abort.
+// TestAbortStaleUploadsElsewhere: a GCS handle without its native client
+// says plainly that it cannot list uploads; providers without multipart
+// uploads have none to abort.
 func TestAbortStaleUploadsElsewhere(t *testing.T) {
-	t.Run("GCS is Unimplemented", func(t *testing.T) {
-		a, _ := gcsAddress(t, "pre")
-		_, err := mustNew(t, mustOpen(t, a), batchdelete.Options{}).AbortStaleUploads(t.Context(), time.Now())
+	t.Run("GCS without a native client is Unimplemented", func(t *testing.T) {
+		h := provider.NewHandle(mustParse(t, "gs://"+uniqueName(t, "bd")+"/pre"), memblob.OpenBucket(nil))
+		_, err := mustNew(t, h, batchdelete.Options{}).AbortStaleUploads(t.Context(), time.Now())
 		if !errors.Is(err, batchdelete.ErrUploadsUnsupported) || provider.Code(err) != gcerrors.Unimplemented {
 			t.Errorf("err %v, want Unimplemented ErrUploadsUnsupported", err)
 		}
