@@ -16,3 +16,6 @@ func lockFile(context.Context, string) (func(), error) {
 
 // haveFileLocks says lockFile does not work here.
 const haveFileLocks = false
+
+// isReadOnlyFS reports a write refused by a read-only file system.
+func isReadOnlyFS(error) bool { return false }

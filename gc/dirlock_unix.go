@@ -65,3 +65,6 @@ func lockFile(ctx context.Context, path string) (unlock func(), err error) {
 
 // haveFileLocks says lockFile works here.
 const haveFileLocks = true
+
+// isReadOnlyFS reports a write refused by a read-only file system.
+func isReadOnlyFS(err error) bool { return errors.Is(err, syscall.EROFS) }

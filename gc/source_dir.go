@@ -167,7 +167,7 @@ func (d *ManifestDir) transaction(ctx context.Context, fn func() error) error {
 		if isContextError(err) {
 			return err
 		}
-		return dirError("lock manifest directory", filepath.Join(d.dir, DirLockFile), "cannot take the lock", err)
+		return lockError(filepath.Join(d.dir, DirLockFile), err)
 	}
 	defer unlock()
 	if err := d.cl.refresh(filepath.Join(d.dir, DirClaimsFile)); err != nil {
@@ -610,6 +610,20 @@ func fileError(path string, err error) error {
 		out.Detail, out.Fix = "", ""
 	}
 	return &out
+}
+
+// lockError is a lock that could not be taken. A directory the collector
+// may not write is the caller's to fix (ErrInvalid): the claims live
+// there, where the server's writers check them, so a read-only export of
+// manifests cannot close the deduplication race.
+func lockError(path string, err error) error {
+	if errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err) {
+		return &Error{Op: "lock manifest directory", Kind: ErrInvalid, Cause: err,
+			Detail: quote(path) + " cannot be created: the directory is read-only to the collector",
+			Fix: "mount the manifest directory read-write: the collector records its claims there, where the server's writers check them " +
+				"(a read-only export cannot stop a deduplication against a file being deleted)"}
+	}
+	return dirError("lock manifest directory", path, "cannot take the lock", err)
 }
 
 // dirError is a failed file operation in the directory (kind ErrSource:

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -614,4 +615,28 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// TestManifestDirLockErrors: a directory the collector may not write is
+// the caller's to fix (mount it read-write), not a source failure.
+func TestManifestDirLockErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		kind error
+	}{
+		{"a read-only file system", &os.PathError{Op: "open", Path: "x", Err: syscall.EROFS}, ErrInvalid},
+		{"no permission", &os.PathError{Op: "open", Path: "x", Err: syscall.EACCES}, ErrInvalid},
+		{"anything else", &os.PathError{Op: "open", Path: "x", Err: syscall.EIO}, ErrSource},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := lockError("/m/"+DirLockFile, tc.err)
+			if !errors.Is(err, tc.kind) || !errors.Is(err, tc.err.(*os.PathError).Err) {
+				t.Fatalf("got %v, want %v wrapping the cause", err, tc.kind)
+			}
+			if tc.kind == ErrInvalid && !strings.Contains(err.Error(), "read-write") {
+				t.Fatalf("no fix: %v", err)
+			}
+		})
+	}
 }
