@@ -366,19 +366,20 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	// from the key's pad states. The string is the algorithm, the
 	// timestamp, the scope and the canonical request's hash, one line each.
 	h := sha256.New()
+	resume := h.(encoding.BinaryUnmarshaler)
 	var mac [sha256.Size]byte
 	// Its first block is fixed by the second when the part before the
 	// canonical request's hash fills it (regions of 4 or more characters):
 	// URLs signed in the same second resume the state after it.
 	fixed := stsHead+len(k.scope) >= sha256.BlockSize
 	if sc := k.second.Load(); fixed && sc != nil && sc.stamp == stamp {
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(sc.state); err != nil {
+		if err := resume.UnmarshalBinary(sc.state); err != nil {
 			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 		}
 		var ta [2 * sha256.BlockSize]byte
 		h.Write(append(append(ta[:0], k.scopeRest...), canonHex[:]...))
 	} else {
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
+		if err := resume.UnmarshalBinary(k.inner); err != nil {
 			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 		}
 		var sa [160]byte
@@ -398,7 +399,7 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		}
 	}
 	h.Sum(mac[:0])
-	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.outer); err != nil {
+	if err := resume.UnmarshalBinary(k.outer); err != nil {
 		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 	}
 	h.Write(mac[:])
