@@ -122,6 +122,15 @@ const checkEvery = 1 << 12
 
 // joiner is the merge-join's state: the listed object waiting to be
 // decided (cur, if have), and the last key of each stream.
+//
+// Whenever have is true and a live key has been taken, cur.Key is greater
+// than prevLive: live leaves cur above the live key it took, or pulls the
+// listed key that follows the one equal to it. So a live key that is not
+// below cur is above prevLive, and the comparison with cur that the join
+// needs anyway proves the live stream's order too; likewise a listed key
+// not below the live key that the one before it was a candidate under
+// follows that one. Each key is then compared once where the streams
+// interleave, twice only where a comparison proves nothing.
 type joiner struct {
 	ctx    context.Context
 	listed Objects
@@ -141,7 +150,12 @@ type joiner struct {
 // live takes the next live key: every listed key below it is a candidate
 // (the live stream is past it), and the listed key equal to it is live.
 func (j *joiner) live(key string) error {
-	if j.st.LiveKeys > 0 && key <= j.prevLive {
+	c := 1 // cur against key, 1 when there is no cur
+	if j.have {
+		c = strings.Compare(j.cur.Key, key)
+	}
+	// c <= 0: key >= cur > prevLive (see joiner), in order.
+	if c > 0 && j.st.LiveKeys > 0 && key <= j.prevLive {
 		return liveOrderError(j.prevLive, key)
 	}
 	if !j.inRange(key) {
@@ -161,24 +175,34 @@ func (j *joiner) live(key string) error {
 	if err := j.tick(); err != nil {
 		return err
 	}
-	for j.have {
-		switch c := strings.Compare(j.cur.Key, key); {
-		case c > 0:
-			return nil // decided by a later live key
-		case c == 0:
+	for c <= 0 { // c > 0: cur is decided by a later live key, or there is none
+		if c == 0 {
 			j.st.Live++
 			return j.pull()
 		}
-		if err := j.candidate(); err != nil {
+		if err := j.take(); err != nil {
+			return err
+		}
+		var err error
+		if c, err = j.next(key, true); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// candidate adds the waiting listed object to the batch, hands the batch
-// over when it is full, and reads the next listed object.
+// candidate adds the waiting listed object to the batch and reads the
+// next listed object.
 func (j *joiner) candidate() error {
+	if err := j.take(); err != nil {
+		return err
+	}
+	return j.pull()
+}
+
+// take adds the waiting listed object to the batch, and hands the batch
+// over when it is full.
+func (j *joiner) take() error {
 	j.batch = append(j.batch, j.cur)
 	j.st.Candidates++
 	j.st.CandidateBytes += j.cur.Size
@@ -189,37 +213,51 @@ func (j *joiner) candidate() error {
 		clear(j.batch) // let the keys go
 		j.batch = j.batch[:0]
 	}
-	return j.pull()
+	return nil
 }
 
 // pull reads the next listed object into cur, verifying its order.
 func (j *joiner) pull() error {
+	_, err := j.next("", false)
+	return err
+}
+
+// next reads the next listed object into cur, verifying its order. With
+// bound, the caller has cur.Key < key, and next returns the new key
+// compared with key (1 at the end of the listing): a new key not below
+// key follows cur with no comparison of its own.
+func (j *joiner) next(key string, bound bool) (int, error) {
 	o, err := j.listed.Next(j.ctx)
 	if err == io.EOF {
 		j.have = false
-		return nil
+		return 1, nil
 	}
 	if err != nil {
 		var e *Error
 		switch {
 		case errors.As(err, &e):
-			return err // the Listing's own, already classified
+			return 0, err // the Listing's own, already classified
 		case isContextError(err):
-			return &Error{Op: "sweep", Kind: ErrStopped, Cause: err}
+			return 0, &Error{Op: "sweep", Kind: ErrStopped, Cause: err}
 		}
-		return &Error{Op: "sweep", Kind: ErrList, Cause: err}
+		return 0, &Error{Op: "sweep", Kind: ErrList, Cause: err}
 	}
-	if j.st.Scanned > 0 && o.Key <= j.cur.Key {
-		return listOrderError("sweep", j.cur.Key, o.Key)
+	c := -1
+	if bound {
+		c = strings.Compare(o.Key, key)
+	}
+	// c >= 0: o.Key >= key > cur.Key, in order.
+	if c < 0 && j.st.Scanned > 0 && o.Key <= j.cur.Key {
+		return 0, listOrderError("sweep", j.cur.Key, o.Key)
 	}
 	if !j.inRange(o.Key) {
-		return &Error{Op: "sweep", Kind: ErrOutOfRange, Key: o.Key,
+		return 0, &Error{Op: "sweep", Kind: ErrOutOfRange, Key: o.Key,
 			Detail: "the listing yielded " + quote(o.Key) + ", which is not in shard " + j.shard.String() + " of " + quote(j.prefix),
 			Fix:    "list the same data prefix and shard as the sweep (List)"}
 	}
 	j.cur, j.have = o, true
 	j.st.Scanned++
-	return j.tick()
+	return c, j.tick()
 }
 
 // inRange is Shard.Contains, without re-validating the shard.

@@ -86,20 +86,23 @@ func s3Op(o *Options, method string) sigv4.Op {
 	return sigv4.GetObject
 }
 
-func (b *s3Signer) sign(ctx context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
-	return b.signPrefixed(ctx, c, "", full, o, method, t, exp)
+func (b *s3Signer) sign(_ context.Context, c creds, _, full string, o Options, method string, t, exp time.Time) (Request, error) {
+	return b.signS3(c, "", full, &o, method, t, exp)
 }
 
-// signPrefixed hands sigv4 the prefix and the key apart, and a request
-// on the stack (sigv4 keeps nothing of it): the URL is the only
-// allocation.
-func (b *s3Signer) signPrefixed(_ context.Context, c creds, prefix, key string, o Options, method string, t, exp time.Time) (Request, error) {
+// signS3 is sign for the full key prefix+key, checked already, which
+// Signer.SignLocation calls directly rather than through locSigner: the
+// Options by pointer (an interface call would move them to the heap),
+// and the prefix and the key apart, with a request on the stack (sigv4
+// keeps nothing of it), so that the URL is the only allocation and the
+// Options are not copied on the way.
+func (b *s3Signer) signS3(c creds, prefix, key string, o *Options, method string, t, exp time.Time) (Request, error) {
 	t = t.Truncate(time.Second)
 	d := exp.Sub(t).Truncate(time.Second)
 	if (o.Op == OpUploadPart || o.Op == OpCompleteUpload || o.Op == OpAbortUpload) && o.UploadID == "" {
 		return Request{}, optErr("UploadID", "the upload id is empty", "give the id CreateMultipartUpload returned")
 	}
-	r := sigv4.Request{Op: s3Op(&o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Prefix: prefix, Key: key,
+	r := sigv4.Request{Op: s3Op(o, method), Scheme: b.scheme, Host: b.host, Bucket: b.bucket, Prefix: prefix, Key: key,
 		PathStyle: b.pathStyle, Region: b.region, Time: t, Expires: d,
 		PartNumber: o.PartNumber, UploadID: o.UploadID, ContentType: o.ContentType, ContentMD5: o.ContentMD5,
 		ResponseContentType: o.ResponseContentType, ResponseContentDisposition: o.ResponseContentDisposition}

@@ -101,7 +101,12 @@ func (s *Signer) Sign(ctx context.Context, user scope.User, team, key string, o 
 	if err != nil {
 		return Request{}, err
 	}
-	return s.SignLocation(ctx, loc, key, o)
+	m, d, err := o.validate()
+	if err != nil {
+		return Request{}, err
+	}
+	// Authorize has run the location's CheckKey: not twice per URL.
+	return s.signChecked(ctx, loc, key, &o, m, d)
 }
 
 // SignLocation signs o for key, relative to loc, for a caller that has
@@ -112,10 +117,16 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 		return Request{}, err
 	}
 	// FullKey's check, once for the backends too; the concatenation is
-	// left to the backends that need it (see prefixSigner).
+	// left to the backends that need it (see s3Signer.signS3).
 	if err := loc.CheckKey(key); err != nil {
 		return Request{}, err
 	}
+	return s.signChecked(ctx, loc, key, &o, m, d)
+}
+
+// signChecked is SignLocation once key has passed loc's CheckKey and o
+// its validate, which returned the method m and the lifetime d.
+func (s *Signer) signChecked(ctx context.Context, loc *scope.Location, key string, o *Options, m string, d time.Duration) (Request, error) {
 	st, err := s.state(loc)
 	if err != nil {
 		return Request{}, err
@@ -137,24 +148,30 @@ func (s *Signer) SignLocation(ctx context.Context, loc *scope.Location, key stri
 				Problem: "the temporary credentials expire now", Fix: "retry once the credentials are refreshed"}
 		}
 	}
-	if s.cache != nil {
-		if r, ok := s.cache.get(st, key, &o, t, c.gen, now); ok {
-			return r, nil
-		}
+	if s.cache == nil {
+		// Returned as it is: the results stay in registers, where a copy
+		// through a local Request would store them to the stack and load
+		// them back (a stall on the hot path).
+		return s.signFor(ctx, st, c, loc, key, o, m, t, exp)
 	}
-	var r Request
-	if ps, ok := st.impl.(prefixSigner); ok {
-		r, err = ps.signPrefixed(ctx, c, loc.Prefix(), key, o, m, t, exp)
-	} else {
-		r, err = st.impl.sign(ctx, c, key, loc.Prefix()+key, o, m, t, exp)
+	if r, ok := s.cache.get(st, key, o, t, c.gen, now); ok {
+		return r, nil
 	}
+	r, err := s.signFor(ctx, st, c, loc, key, o, m, t, exp)
 	if err != nil {
 		return Request{}, err
 	}
-	if s.cache != nil {
-		s.cache.put(st, key, &o, t, c.gen, r)
-	}
+	s.cache.put(st, key, o, t, c.gen, r)
 	return r, nil
+}
+
+// signFor signs with the location's backend: S3's directly (see
+// s3Signer.signS3), the others through locSigner.
+func (s *Signer) signFor(ctx context.Context, st *locState, c creds, loc *scope.Location, key string, o *Options, m string, t, exp time.Time) (Request, error) {
+	if b, ok := st.impl.(*s3Signer); ok {
+		return b.signS3(c, loc.Prefix(), key, o, m, t, exp)
+	}
+	return st.impl.sign(ctx, c, key, loc.Prefix()+key, *o, m, t, exp)
 }
 
 // Binds reports what loc's signatures bind, so that a caller knows what it
@@ -189,13 +206,6 @@ type locSigner interface {
 	// through the interface would move every caller's Options to the heap.
 	sign(ctx context.Context, c creds, key, full string, o Options, method string, t, exp time.Time) (Request, error)
 	binds(ctx context.Context) (Binds, error)
-}
-
-// prefixSigner is a locSigner that takes the location's prefix and the
-// key apart, sparing the full key's allocation on the hot path.
-type prefixSigner interface {
-	// signPrefixed is sign for the full key prefix+key, checked already.
-	signPrefixed(ctx context.Context, c creds, prefix, key string, o Options, method string, t, exp time.Time) (Request, error)
 }
 
 // backends builds a location's signer from its provider: the one switch

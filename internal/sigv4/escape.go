@@ -17,6 +17,25 @@ var pathKept = func() (t [256]bool) {
 	return t
 }()
 
+// keptBits holds both tables as bits, keptPath and keptQuery, so that
+// appendEscaped can test eight bytes with one branch.
+var keptBits = func() (t [256]uint8) {
+	for c := range t {
+		if pathKept[c] {
+			t[c] |= keptPath
+		}
+		if unreserved[c] {
+			t[c] |= keptQuery
+		}
+	}
+	return t
+}()
+
+const (
+	keptPath  = 1 << iota // kept in a path: unreserved and '/'
+	keptQuery             // kept in a query name or value: unreserved
+)
+
 const upperHex = "0123456789ABCDEF"
 
 // appendEscaped appends s with every byte but the unreserved ones written
@@ -25,12 +44,20 @@ const upperHex = "0123456789ABCDEF"
 // name or value (with escapeSlash, and a space as %20, never '+'). Runs of
 // kept bytes are copied whole: an artifact key is mostly one run.
 func appendEscaped(b []byte, s string, escapeSlash bool) []byte {
-	kept := &pathKept
+	kept, bit := &pathKept, uint8(keptPath)
 	if escapeSlash {
-		kept = &unreserved
+		kept, bit = &unreserved, keptQuery
 	}
+	t := &keptBits
 	for i := 0; i < len(s); {
 		j := i
+		for j+8 <= len(s) { // eight at a time, one branch: a key's long runs
+			c := s[j : j+8]
+			if t[c[0]]&t[c[1]]&t[c[2]]&t[c[3]]&t[c[4]]&t[c[5]]&t[c[6]]&t[c[7]]&bit == 0 {
+				break
+			}
+			j += 8
+		}
 		for j < len(s) && kept[s[j]] {
 			j++
 		}

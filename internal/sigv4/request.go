@@ -195,7 +195,7 @@ func (r *Request) validate(st *state) (*endpoint, error) {
 	if r.Time.IsZero() {
 		return nil, invalid("Time", "is not set", "pass the signing time; the signer has no clock")
 	}
-	if y := r.Time.UTC().Year(); y < 0 || y > 9999 {
+	if u := r.Time.Unix(); u < minUnix || u >= maxUnix {
 		return nil, invalid("Time", "is outside the years 0 to 9999", "pass a current time")
 	}
 	if s := r.Expires / time.Second; s < 1 || s > MaxExpires/time.Second {

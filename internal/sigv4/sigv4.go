@@ -4,10 +4,10 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -51,20 +51,28 @@ type secrets struct {
 	// credPrefix is the escaped access key id followed by "%2F", the
 	// start of X-Amz-Credential's value.
 	credPrefix string
-	// token is the escaped session token, "" for none.
-	token string
+	// token is the escaped session token, "" for none, and tokenParam
+	// the query's piece for it: "&X-Amz-Security-Token=" and token.
+	token, tokenParam string
 }
 
 // signingKey is one derived key, as the SHA-256 states after HMAC's
 // inner and outer pad blocks: resuming them spares hashing a pad block
 // twice per URL.
 type signingKey struct {
+	day          uint64 // days since 0000-01-01, as keyed
 	date         [8]byte
 	region       string
 	inner, outer []byte // sha256 digest states (encoding.BinaryMarshaler)
 	// credential is X-Amz-Credential's value and scope the string to
 	// sign's credential scope line, both fixed by the day and region.
 	credential, scope string
+	// amzHead is the query's start up to the timestamp:
+	// X-Amz-Algorithm, X-Amz-Credential and "&X-Amz-Date=".
+	amzHead string
+	// scopeRest is what of scope lies beyond the string to sign's first
+	// block, when scope reaches it.
+	scopeRest string
 	// second is the inner HMAC state after the string to sign's first
 	// block, which holds no more than the timestamp and the scope: URLs
 	// signed in the same second (an artifact's files, in a burst) resume
@@ -95,6 +103,7 @@ func NewSigner(accessKeyID, secretAccessKey, sessionToken string) (*Signer, erro
 	}
 	if sessionToken != "" {
 		sec.token = string(appendEscaped(nil, sessionToken, true))
+		sec.tokenParam = "&X-Amz-Security-Token=" + sec.token
 	}
 	return &Signer{st: &state{secrets: sec}}, nil
 }
@@ -172,14 +181,12 @@ func (p *presigned) urlLen() int {
 	return len(p.ep.urlBase) + p.path[1] - p.path[0] + 1 + p.query[1] - p.query[0] + len(sigParam) + len(p.sig)
 }
 
-// Kinds of query values, written by appendQuery.
+// Kinds of query values, written by sign's merge.
 const (
-	qEscape     uint8 = iota // the value, escaped
-	qCredential              // access key / date / region / s3 / aws4_request
-	qDate                    // the X-Amz-Date timestamp
-	qSeconds                 // X-Amz-Expires
-	qPart                    // the part number
-	qVerbatim                // the value, already escaped
+	qEscape   uint8 = iota // the value, escaped
+	qAmz                   // the X-Amz-* block: see sign
+	qPart                  // the part number
+	qVerbatim              // the value, already escaped
 )
 
 type qparam struct {
@@ -188,18 +195,22 @@ type qparam struct {
 }
 
 // Signed header lists, by which of content-md5 and content-type are set:
-// as X-Amz-SignedHeaders' escaped value and as the canonical request's line.
+// as the query's X-Amz-SignedHeaders parameter (the last of the X-Amz-*
+// block) and as the canonical request's line.
 var signedHeaderLists = [4][2]string{
-	{"host", "host"},
-	{"content-md5%3Bhost", "content-md5;host"},
-	{"content-type%3Bhost", "content-type;host"},
-	{"content-md5%3Bcontent-type%3Bhost", "content-md5;content-type;host"},
+	{"&X-Amz-SignedHeaders=host", "host"},
+	{"&X-Amz-SignedHeaders=content-md5%3Bhost", "content-md5;host"},
+	{"&X-Amz-SignedHeaders=content-type%3Bhost", "content-type;host"},
+	{"&X-Amz-SignedHeaders=content-md5%3Bcontent-type%3Bhost", "content-md5;content-type;host"},
 }
 
 const (
 	algorithm       = "AWS4-HMAC-SHA256"
 	unsignedPayload = "UNSIGNED-PAYLOAD"
 	scopeTail       = "/s3/aws4_request"
+	// stsHead is the length of the string to sign before the scope:
+	// the algorithm, the timestamp and two newlines.
+	stsHead = len(algorithm) + 1 + 16 + 1
 )
 
 // sign validates r and computes its canonical request and signature, in
@@ -219,21 +230,13 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	rule := &ops[r.Op]
 	p := presigned{ep: ep}
 
-	t := r.Time.UTC()
-	var stamp [16]byte // 20060102T150405Z
-	y, mo, d := t.Date()
-	hh, mi, ss := t.Clock()
-	put4(stamp[0:], y)
-	put2(stamp[4:], int(mo))
-	put2(stamp[6:], d)
-	stamp[8] = 'T'
-	put2(stamp[9:], hh)
-	put2(stamp[11:], mi)
-	put2(stamp[13:], ss)
-	stamp[15] = 'Z'
-	var date [8]byte
-	copy(date[:], stamp[:8])
-	k := s.key(date, r.Region)
+	// The timestamp, 20060102T150405Z: the day's part comes with its
+	// signing key, keyed by the day's number.
+	since := uint64(r.Time.Unix() - minUnix) // validated: minUnix <= Unix() < maxUnix
+	k := s.key(since/86400, r.Region)
+	var stamp [16]byte
+	copy(stamp[:8], k.date[:])
+	putClock(&stamp, since%86400)
 
 	var hdr int
 	if r.ContentMD5 != "" {
@@ -249,19 +252,15 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	// an array that never grows; the extras are sorted by index and merged
 	// in as they are written. So nothing of r reaches the heap, and a
 	// caller's Request (and its Query) can stay on its stack.
-	var qa [12]qparam // the most an operation writes: see ops
-	qa[0] = qparam{"X-Amz-Algorithm", algorithm, qVerbatim}
-	qa[1] = qparam{"X-Amz-Credential", "", qCredential}
-	qa[2] = qparam{"X-Amz-Date", "", qDate}
-	qa[3] = qparam{"X-Amz-Expires", "", qSeconds}
-	n := 4
-	sec := s.st.secrets
-	if sec.token != "" {
-		qa[n] = qparam{"X-Amz-Security-Token", sec.token, qVerbatim}
-		n++
-	}
-	qa[n] = qparam{"X-Amz-SignedHeaders", signed[0], qVerbatim}
-	n++
+	//
+	// The X-Amz-* parameters (Algorithm, Credential, Date, Expires,
+	// Security-Token, SignedHeaders) are one entry, written from pieces
+	// the signing key and the secrets hold: no extra can sort among them,
+	// since a name between two names that start with "X-Amz-" starts with
+	// it too, and validate refuses extras that do (reservedParam).
+	var qa [7]qparam // the most an operation writes: see ops
+	qa[0] = qparam{"X-Amz-Algorithm", "", qAmz}
+	n := 1
 	if rule.part {
 		qa[n] = qparam{"partNumber", "", qPart}
 		n++
@@ -322,6 +321,15 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		}
 		e := &q[i]
 		i++
+		if e.kind == qAmz {
+			buf = append(buf, k.amzHead...) // up to X-Amz-Date=
+			buf = append(buf, stamp[:]...)
+			buf = append(buf, "&X-Amz-Expires="...)
+			buf = appendUint(buf, uint64(r.Expires/time.Second)) // validated: 1 to 604800
+			buf = append(buf, s.st.secrets.tokenParam...)
+			buf = append(buf, signed[0]...)
+			continue
+		}
 		buf = append(buf, e.name...)
 		buf = append(buf, '=')
 		switch e.kind {
@@ -329,14 +337,8 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 			buf = appendEscaped(buf, e.val, true)
 		case qVerbatim:
 			buf = append(buf, e.val...)
-		case qCredential:
-			buf = append(buf, k.credential...)
-		case qDate:
-			buf = append(buf, stamp[:]...)
-		case qSeconds:
-			buf = strconv.AppendInt(buf, int64(r.Expires/time.Second), 10)
 		case qPart:
-			buf = strconv.AppendInt(buf, int64(r.PartNumber), 10)
+			buf = appendUint(buf, uint64(r.PartNumber)) // validated: 1 to 10000
 		}
 	}
 	p.query[1] = len(buf)
@@ -356,30 +358,36 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 	buf = append(buf, '\n')
 	buf = append(buf, unsignedPayload...)
 	p.canon = buf
+	var canonHex [2 * sha256.Size]byte
 	canonHash := sha256.Sum256(buf)
+	putHex(&canonHex, &canonHash)
 
 	// The string to sign, MACed with the derived key: HMAC-SHA256 resumed
-	// from the key's pad states.
-	var sa [160]byte
-	sts := append(sa[:0], algorithm+"\n"...)
-	sts = append(sts, stamp[:]...)
-	sts = append(sts, '\n')
-	sts = append(sts, k.scope...)
-	sts = appendHex(sts, canonHash[:])
+	// from the key's pad states. The string is the algorithm, the
+	// timestamp, the scope and the canonical request's hash, one line each.
 	h := sha256.New()
+	resume := h.(encoding.BinaryUnmarshaler)
 	var mac [sha256.Size]byte
-	// The first block is fixed by the second when the part before the
-	// canonical request's hash fills it (regions of 4 or more characters).
-	fixed := len(sts)-2*sha256.Size >= sha256.BlockSize
+	// Its first block is fixed by the second when the part before the
+	// canonical request's hash fills it (regions of 4 or more characters):
+	// URLs signed in the same second resume the state after it.
+	fixed := stsHead+len(k.scope) >= sha256.BlockSize
 	if sc := k.second.Load(); fixed && sc != nil && sc.stamp == stamp {
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(sc.state); err != nil {
+		if err := resume.UnmarshalBinary(sc.state); err != nil {
 			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 		}
-		h.Write(sts[sha256.BlockSize:])
+		var ta [2 * sha256.BlockSize]byte
+		h.Write(append(append(ta[:0], k.scopeRest...), canonHex[:]...))
 	} else {
-		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.inner); err != nil {
+		if err := resume.UnmarshalBinary(k.inner); err != nil {
 			return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 		}
+		var sa [160]byte
+		sts := append(sa[:0], algorithm+"\n"...)
+		sts = append(sts, stamp[:]...)
+		sts = append(sts, '\n')
+		sts = append(sts, k.scope...)
+		sts = append(sts, canonHex[:]...)
 		if fixed {
 			h.Write(sts[:sha256.BlockSize])
 			if st, err := h.(encoding.BinaryMarshaler).MarshalBinary(); err == nil {
@@ -391,33 +399,39 @@ func (s *Signer) sign(r *Request, buf []byte) (presigned, error) {
 		}
 	}
 	h.Sum(mac[:0])
-	if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(k.outer); err != nil {
+	if err := resume.UnmarshalBinary(k.outer); err != nil {
 		return presigned{}, invalid("Signer", "cannot resume its HMAC state", "report this bug")
 	}
 	h.Write(mac[:])
 	h.Sum(mac[:0])
-	appendHex(p.sig[:0], mac[:])
+	putHex(&p.sig, &mac)
 	return p, nil
 }
 
 // key returns the signing key for a day and region, deriving and caching
 // it on a miss.
-func (s *Signer) key(date [8]byte, region string) *signingKey {
+func (s *Signer) key(day uint64, region string) *signingKey {
 	st := s.st
 	for i := range st.keys {
-		if k := st.keys[i].Load(); k != nil && k.date == date && k.region == region {
+		if k := st.keys[i].Load(); k != nil && k.day == day && k.region == region {
 			return k
 		}
 	}
-	return st.derive(date, region)
+	return st.derive(day, region)
 }
 
 // derive computes a signing key and caches it, evicting the slots in turn.
-func (st *state) derive(date [8]byte, rRegion string) *signingKey {
+func (st *state) derive(day uint64, rRegion string) *signingKey {
 	region := strings.Clone(rRegion) // kept: not the caller's string
-	k := &signingKey{date: date, region: region,
+	var date [8]byte
+	putDate(&date, day)
+	k := &signingKey{day: day, date: date, region: region,
 		credential: st.secrets.credPrefix + string(date[:]) + "%2F" + region + "%2Fs3%2Faws4_request",
 		scope:      string(date[:]) + "/" + region + scopeTail + "\n"}
+	k.amzHead = "X-Amz-Algorithm=" + algorithm + "&X-Amz-Credential=" + k.credential + "&X-Amz-Date="
+	if stsHead+len(k.scope) >= sha256.BlockSize {
+		k.scopeRest = k.scope[sha256.BlockSize-stsHead:]
+	}
 	key := hmacSHA256(st.secrets.key, k.date[:])
 	key = hmacSHA256(key, []byte(region))
 	key = hmacSHA256(key, []byte("s3"))
@@ -489,15 +503,79 @@ func appendHeaderValue(b []byte, v string) []byte {
 	return b
 }
 
-const hexDigits = "0123456789abcdef"
-
-func appendHex(b, src []byte) []byte {
-	for _, c := range src {
-		b = append(b, hexDigits[c>>4], hexDigits[c&15])
+// putHex writes a SHA-256 sum in lower-case hex, four bytes at a time:
+// their nibbles spread one to a byte of a uint64, then each made a digit
+// ('0'+n, or 'a'+n-10 = '0'+n+39 from 10 on, where n+6 carries into the
+// byte's bit 4), with no carry across bytes.
+func putHex(dst *[2 * sha256.Size]byte, src *[sha256.Size]byte) {
+	for i := 0; i < len(src); i += 4 {
+		x := uint64(binary.BigEndian.Uint32(src[i:]))
+		x = (x | x<<16) & 0x0000ffff0000ffff
+		x = (x | x<<8) & 0x00ff00ff00ff00ff
+		x = (x | x<<4) & 0x0f0f0f0f0f0f0f0f
+		ten := (x + 0x0606060606060606) >> 4 & 0x0101010101010101
+		binary.BigEndian.PutUint64(dst[2*i:], x+0x3030303030303030+ten*39)
 	}
-	return b
+}
+
+// appendUint appends v in decimal: strconv.AppendUint without its
+// generality, for the expiry and part numbers.
+func appendUint(b []byte, v uint64) []byte {
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			break
+		}
+	}
+	return append(b, d[i:]...)
+}
+
+// Unix seconds of 0000-01-01 and 10000-01-01 UTC: the years a timestamp
+// of four digits can write.
+const (
+	minUnix = -62167219200
+	maxUnix = 253402300800
+)
+
+// putDate writes day, counted from 0000-01-01 (and before 10000-01-01),
+// as 20060102, what package time writes for that UTC day: the proleptic
+// Gregorian calendar, by the days-to-civil arithmetic of H. Hinnant's
+// chrono algorithms, counted from 0400 BC-03-01 (day 146097-60) so that
+// every quantity is unsigned.
+func putDate(b *[8]byte, day uint64) {
+	z := day + 146097 - 60 // 0000 is a leap year: 31+29 days to March
+	era := z / 146097
+	doe := z % 146097                                      // [0, 146096]
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365 // [0, 399]
+	doy := doe - (365*yoe + yoe/4 - yoe/100)               // [0, 365]
+	mp := (5*doy + 2) / 153                                // [0, 11], from March
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if mp >= 10 {
+		m = mp - 9
+	}
+	y := yoe + era*400 - 400
+	if m <= 2 {
+		y++
+	}
+	put2(b[0:], int(y/100))
+	put2(b[2:], int(y%100))
+	put2(b[4:], int(m))
+	put2(b[6:], int(d))
+}
+
+// putClock writes a second of the day (0 to 86399) as the timestamp's
+// T150405Z, after its date.
+func putClock(b *[16]byte, sec uint64) {
+	b[8] = 'T'
+	put2(b[9:], int(sec/3600))
+	put2(b[11:], int(sec/60%60))
+	put2(b[13:], int(sec%60))
+	b[15] = 'Z'
 }
 
 func put2(b []byte, v int) { b[0], b[1] = byte('0'+v/10), byte('0'+v%10) }
-
-func put4(b []byte, v int) { put2(b, v/100); put2(b[2:], v%100) }
