@@ -32,6 +32,15 @@ func (l *Location) CheckKey(key string) error {
 	chars, segs, start := l.baseChars, l.baseSegments, 0
 	bare, escapes := false, false // a '%' that starts no escape; a %XX escape
 	for i := 0; i < len(key); {
+		if plainKeyByte[key[i]] { // the common case: no rule looks at it
+			j := i + 1
+			for j < len(key) && plainKeyByte[key[j]] {
+				j++
+			}
+			chars += j - i
+			i = j
+			continue
+		}
 		c := key[i]
 		if c >= utf8.RuneSelf {
 			ru, size := utf8.DecodeRuneInString(key[i:])
@@ -127,3 +136,12 @@ func (l *Location) keyError(key, problem string) error {
 		Detail: problem + " (key " + quote(shown) + ")",
 		Fix:    "use a relative key of non-empty segments without '.', '..', '\\', control characters or escapes of them"}
 }
+
+// plainKeyByte marks the bytes CheckKey's loop need only count: printable
+// ASCII but '/', '\\' and '%', which its rules look at.
+var plainKeyByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '/' && c != '\\' && c != '%'
+	}
+	return t
+}()
