@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -70,22 +69,15 @@ type addressesOut struct {
 func (c cli) runAddress(args []string) int {
 	const prog = "byob address"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
-	pos, err := parseInterleaved(fs, sh.args)
+	pos, code, done := c.parseFlags(fs, sh, addressUsage+"\nflags:\n")
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags:\n", addressUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob address -h' for the flags")
+	case done:
+		return code
 	case len(pos) == 0:
 		return c.fail(prog, "no address given", "usage: byob address '<address>'…")
 	}
-	pos = revealAll(sh, pos)
 	var out addressesOut
 	for i, arg := range pos {
 		list, err := parseAddressArg(arg)

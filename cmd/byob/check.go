@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -68,24 +67,14 @@ func (c cli) runCheck(args []string) int {
 	// The flag package prints and returns messages that quote the
 	// argument at fault: it sees the arguments only through a shield.
 	sh := newShield(args)
-	fs := flag.NewFlagSet("byob check", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags("byob check")
 	origin := fs.String("origin", "*", "the web origin the CORS rules must allow")
 	kmsKey := fs.String("kms-key", "", "KMS key default encryption must use (s3/cw default: $AWS_S3_KMS_ID)")
 	gc := fs.Bool("gc", false, "garbage collection will run: missing versioning or soft delete is an error")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see above)")
-	pos, err := parseInterleaved(fs, sh.args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags, before or after the address:\n", checkHelp)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail("byob check", sh.show(err.Error()), "run 'byob check -h' for the flags")
-	}
-	for i := range pos {
-		pos[i] = sh.reveal(pos[i])
+	pos, code, done := c.parseFlags(fs, sh, checkHelp+"\nflags, before or after the address:\n")
+	if done {
+		return code
 	}
 	if len(pos) != 1 {
 		return c.fail("byob check", wantOne(pos), checkUsage)
@@ -203,22 +192,6 @@ func writeCheckText(w io.Writer, st style, r *preflight.Report) {
 			line = st.bold(strings.TrimSuffix(line, "\n")) + "\n"
 		}
 		io.WriteString(w, line)
-	}
-}
-
-// parseInterleaved parses flags that may come before or after the
-// positional arguments, and returns the latter.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
 	}
 }
 

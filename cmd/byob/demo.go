@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -75,20 +74,14 @@ type demoStep struct {
 func (c cli) runDemo(args []string) int {
 	const prog = "byob demo"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	jsonOut := fs.Bool("json", false, "print one JSON object at the end (see above)")
-	pos, err := parseInterleaved(fs, sh.args)
+	pos, code, done := c.parseFlags(fs, sh, demoUsage+"\nflags:\n")
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags:\n", demoUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob demo -h' for the flags")
+	case done:
+		return code
 	case len(pos) != 0:
-		return c.fail(prog, "unexpected arguments: "+quoteArgs(revealAll(sh, pos)), "run it as it is: byob demo")
+		return c.fail(prog, "unexpected arguments: "+quoteArgs(pos), "run it as it is: byob demo")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -96,7 +89,7 @@ func (c cli) runDemo(args []string) int {
 	if !*jsonOut {
 		d.w = c.stdout
 	}
-	err = d.run()
+	err := d.run()
 	if *jsonOut {
 		out := demoOut{OK: err == nil, Steps: d.steps}
 		if err != nil {

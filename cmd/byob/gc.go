@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -117,8 +116,7 @@ func (c cli) runGC(args []string) int {
 func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	const prog = "byob gc"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	manifests := fs.String("manifests", "", "the manifest directory (required): <group>/<version>[.pending|.deleted].json, and the claims")
 	dryRun := fs.Bool("dry-run", false, "report everything, delete nothing, claim nothing")
 	minAge := fs.String("min-age", "", "the grace period: files modified more recently are kept (default 48h; below 1h needs --force)")
@@ -132,17 +130,10 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	refsUnder := fs.String("refs-under", "", "the URI manifests' references into this bucket start with (e.g. s3://bkt/team/): their targets are live too")
 	batch := fs.Int("batch", 0, "keys per claim and delete batch (default 1000); each claim reads every manifest, so larger batches mean fewer passes")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
-	pos, err := parseInterleaved(fs, sh.args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags, before or after the address:\n", gcUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob gc -h' for the flags")
+	pos, code, done := c.parseFlags(fs, sh, gcUsage+"\nflags, before or after the address:\n")
+	if done {
+		return code
 	}
-	pos = revealAll(sh, pos)
 	if len(pos) != 1 {
 		return c.fail(prog, wantOne(pos), "usage: byob gc '<address>' --manifests DIR [flags]")
 	}
@@ -243,7 +234,7 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	}
 	rep, runErr := gc.Run(ctx, loc, dir, o)
 	pp.done()
-	code := gcExit(runErr)
+	code = gcExit(runErr)
 	if code == 2 {
 		return c.gcFail(prog, sc, runErr)
 	}

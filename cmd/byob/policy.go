@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -123,8 +121,7 @@ var (
 func (c cli) runPolicy(args []string) int {
 	const prog = "byob policy"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	bucket := fs.String("bucket", "", "the bucket (Azure: the container) `name`")
 	subPath := fs.String("sub-path", "", "the sub-path in the bucket byob uses; object permissions and lifecycle are limited to it")
 	origin := fs.String("origin", "*", "the web `origin` the CORS rule allows")
@@ -136,18 +133,9 @@ func (c cli) runPolicy(args []string) int {
 	group := fs.String("resource-group", "", "the Azure resource `group` of the account (az)")
 	days := fs.Int("noncurrent-days", 30, "expire non-current versions after this many `days`; byob restore can undo a delete only within them")
 	asJSON := fs.Bool("json", false, "print one JSON object (shape above) instead of text")
-	pos, err := parseInterleaved(fs, sh.args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprint(c.stdout, policyUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob policy -h' for the flags")
-	}
-	for i := range pos {
-		pos[i] = sh.reveal(pos[i])
+	pos, code, done := c.parseFlags(fs, sh, policyUsage)
+	if done {
+		return code
 	}
 	for _, p := range []*string{bucket, subPath, origin, principal, kmsKey, endpoint, region, account, group} {
 		*p = sh.reveal(*p)

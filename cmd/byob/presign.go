@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -56,8 +54,7 @@ type presignOut struct {
 func (c cli) runPresign(args []string) int {
 	const prog = "byob presign"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	put := fs.Bool("put", false, "sign a PUT (an upload) rather than a GET")
 	expires := fs.String("expires", "", "how long the URL lives, such as 15m or 24h (default 1h for GET, 24h for PUT; at most 168h)")
 	contentType := fs.String("content-type", "", "PUT: the Content-Type the client must send")
@@ -65,17 +62,10 @@ func (c cli) runPresign(args []string) int {
 	user := fs.String("user", "", "the requester's identity, added as X-User (scid on Azure)")
 	file := fs.String("file", "-", "the curl line's file: the body of a PUT, where a GET writes; - is stdin or stdout")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
-	pos, err := parseInterleaved(fs, sh.args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags, before or after the arguments:\n", presignUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob presign -h' for the flags")
+	pos, code, done := c.parseFlags(fs, sh, presignUsage+"\nflags, before or after the arguments:\n")
+	if done {
+		return code
 	}
-	pos = revealAll(sh, pos)
 	if len(pos) != 2 {
 		return c.fail(prog, fmt.Sprintf("want an address and a key, got %d arguments", len(pos)), "usage: byob presign [flags] '<address>' KEY")
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -90,22 +88,14 @@ type restoreHooks struct {
 func (c cli) restore(ctx context.Context, args []string, hooks restoreHooks) int {
 	const prog = "byob restore"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	journal := fs.String("journal", "", "the journal 'byob gc' wrote (required)")
 	run := fs.String("run", "", "restore this run only (its id, from the journal or gc's summary)")
 	jsonOut := fs.Bool("json", false, "print one JSON object (see -h)")
-	pos, err := parseInterleaved(fs, sh.args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags, before or after the address:\n", restoreUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob restore -h' for the flags")
+	pos, code, done := c.parseFlags(fs, sh, restoreUsage+"\nflags, before or after the address:\n")
+	if done {
+		return code
 	}
-	pos = revealAll(sh, pos)
 	if len(pos) != 1 {
 		return c.fail(prog, wantOne(pos), "usage: byob restore '<address>' --journal PATH [--run ID]")
 	}
@@ -146,7 +136,7 @@ func (c cli) restore(ctx context.Context, args []string, hooks restoreHooks) int
 	defer reg.Close()
 
 	rep, rerr := gc.Restore(ctx, loc, j, gc.RestoreOptions{Run: *run, ClockSkew: hooks.clockSkew})
-	code := restoreExit(rerr, rep)
+	code = restoreExit(rerr, rep)
 	if code == 2 {
 		var ge *gc.Error
 		if errors.Is(rerr, gc.ErrUnrecoverable) && errors.As(rerr, &ge) {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -64,8 +62,7 @@ func (c cli) runServe(args []string) int {
 func (c cli) serve(ctx context.Context, args []string, hooks serveHooks) int {
 	const prog = "byob serve"
 	sh := newShield(args)
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
+	fs := newFlags(prog)
 	dir := fs.String("dir", "", "the bucket's directory (required; created if missing)")
 	listen := fs.String("listen", "", "host:port to listen on (default: the address stored beside DIR, else 127.0.0.1:0, a free port)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a --listen address that is not loopback (the server speaks plain HTTP)")
@@ -76,17 +73,12 @@ func (c cli) serve(ctx context.Context, args []string, hooks serveHooks) int {
 	})
 	grace := fs.Duration("grace", 10*time.Second, "how long requests under way may run after SIGINT or SIGTERM")
 	jsonOut := fs.Bool("json", false, "print the ready line as JSON")
-	pos, err := parseInterleaved(fs, sh.args)
+	pos, code, done := c.parseFlags(fs, sh, serveUsage+"\nflags:\n")
 	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fmt.Fprintf(c.stdout, "%s\nflags:\n", serveUsage)
-		fs.SetOutput(c.stdout)
-		fs.PrintDefaults()
-		return 0
-	case err != nil:
-		return c.fail(prog, sh.show(err.Error()), "run 'byob serve -h' for the flags")
+	case done:
+		return code
 	case len(pos) != 0:
-		return c.fail(prog, "unexpected arguments: "+quoteArgs(revealAll(sh, pos)), "name the directory with --dir DIR")
+		return c.fail(prog, "unexpected arguments: "+quoteArgs(pos), "name the directory with --dir DIR")
 	}
 	*dir, *listen = sh.reveal(*dir), sh.reveal(*listen)
 	if *dir == "" {
@@ -273,13 +265,4 @@ func hostPortOf(baseURL string) string {
 		return ""
 	}
 	return u.Host
-}
-
-// revealAll returns the typed values of shielded arguments.
-func revealAll(sh *shield, args []string) []string {
-	out := make([]string, len(args))
-	for i, a := range args {
-		out[i] = sh.reveal(a)
-	}
-	return out
 }
