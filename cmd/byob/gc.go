@@ -210,20 +210,9 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 		defer j.Close()
 		o.Journal = j
 	}
-	var openOpts []provider.Option
-	switch a.Provider {
-	case address.File:
-		if fi, err := os.Stat(filepath.FromSlash(a.Bucket)); err != nil || !fi.IsDir() {
-			return c.fail(prog, "the file:// bucket "+strconv.Quote(a.Bucket)+" is not a directory", "give the directory the bucket lives in: file:///abs/path")
-		}
-		openOpts = append(openOpts, provider.WithExistingDir())
-	default:
-		openOpts = append(openOpts, provider.WithDefaultRegion(c.getenv("AWS_REGION")))
-	}
-	reg, loc, err := openLocation(ctx, a, openOpts...)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: %s\n", prog, sc.text(oneLine(err.Error())))
-		return exitFor(err)
+	reg, loc, code := c.openBucket(ctx, prog, a, sc)
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 
@@ -302,14 +291,42 @@ func (c cli) gcFail(prog string, sc scrubber, err error) int {
 	if code == 0 {
 		code = 2
 	}
+	c.refuse(prog, sc, err, "add --trash byob-trash/ to move the files aside first (byob restore brings them back), enable versioning (S3, GCS) or soft delete (GCS, Azure) on the bucket, or add --force to delete for good")
+	return code
+}
+
+// refuse prints gc's refusal err on one line, in the CLI's words:
+// ErrUnrecoverable's detail with unrecoverableFix, any other error's text.
+func (c cli) refuse(prog string, sc scrubber, err error, unrecoverableFix string) {
 	var ge *gc.Error
 	if errors.Is(err, gc.ErrUnrecoverable) && errors.As(err, &ge) {
-		fmt.Fprintf(c.stderr, "%s: refused: %s; fix: add --trash byob-trash/ to move the files aside first (byob restore brings them back), enable versioning (S3, GCS) or soft delete (GCS, Azure) on the bucket, or add --force to delete for good\n",
-			prog, sc.text(flagText(oneLine(ge.Detail))))
-		return code
+		fmt.Fprintf(c.stderr, "%s: refused: %s; fix: %s\n", prog, sc.text(flagText(oneLine(ge.Detail))), unrecoverableFix)
+		return
 	}
 	fmt.Fprintf(c.stderr, "%s: %s\n", prog, sc.text(flagText(oneLine(strings.TrimPrefix(err.Error(), "byob gc: ")))))
-	return code
+}
+
+// openBucket opens the bucket a names for gc and restore, which never
+// create one: a file:// bucket must be a directory that exists, and an
+// address naming no region takes AWS_REGION's. On failure it prints one
+// line and returns a nil registry and the exit status.
+func (c cli) openBucket(ctx context.Context, prog string, a *address.Address, sc scrubber) (*scope.Registry, *scope.Location, int) {
+	var openOpts []provider.Option
+	switch a.Provider {
+	case address.File:
+		if fi, err := os.Stat(filepath.FromSlash(a.Bucket)); err != nil || !fi.IsDir() {
+			return nil, nil, c.fail(prog, "the file:// bucket "+strconv.Quote(a.Bucket)+" is not a directory", "give the directory the bucket lives in: file:///abs/path")
+		}
+		openOpts = append(openOpts, provider.WithExistingDir())
+	default:
+		openOpts = append(openOpts, provider.WithDefaultRegion(c.getenv("AWS_REGION")))
+	}
+	reg, loc, err := openLocation(ctx, a, openOpts...)
+	if err != nil {
+		fmt.Fprintf(c.stderr, "%s: %s\n", prog, sc.text(oneLine(err.Error())))
+		return nil, nil, exitFor(err)
+	}
+	return reg, loc, 0
 }
 
 // gcDetail is a gc error's detail, or its text.
@@ -421,12 +438,7 @@ func (c cli) gcSummary(o gcOut, a *address.Address, st style, sc scrubber) {
 	row("duration", (time.Duration(o.DurationMs) * time.Millisecond).String(), "")
 	tw.Flush()
 	fmt.Fprintf(w, "  location: %s\n  mode:     %s\n  shard:    %s\n", sc.text(o.Location), o.Mode, o.Shard)
-	for _, k := range slices.Sorted(mapKeys(o.Errors)) {
-		fmt.Fprintf(w, "  %s %s: %d\n", st.bad("errors"), k, o.Errors[k])
-	}
-	for _, e := range o.FirstErrors {
-		fmt.Fprintf(w, "  - %s\n", e)
-	}
+	writeErrors(w, st, o.Errors, o.FirstErrors)
 	if o.Journal != "" {
 		fmt.Fprintf(w, "  journal:  %s\n", o.Journal)
 	}
@@ -438,6 +450,17 @@ func (c cli) gcSummary(o gcOut, a *address.Address, st style, sc scrubber) {
 		fmt.Fprintln(w, st.ok("ok"))
 	default:
 		fmt.Fprintln(w, st.bad("finished with errors: fix their cause and run again; the next run collects what is left"))
+	}
+}
+
+// writeErrors prints a summary's error counts, by kind, and its first
+// errors.
+func writeErrors(w io.Writer, st style, counts map[string]int64, first []string) {
+	for _, k := range slices.Sorted(mapKeys(counts)) {
+		fmt.Fprintf(w, "  %s %s: %d\n", st.bad("errors"), k, counts[k])
+	}
+	for _, e := range first {
+		fmt.Fprintf(w, "  - %s\n", e)
 	}
 }
 

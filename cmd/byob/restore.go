@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,7 +15,6 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/gc"
-	"github.com/byobkit/byob/provider"
 )
 
 const restoreUsage = `usage: byob restore '<address>' --journal PATH [--run ID] [flags]
@@ -118,33 +115,16 @@ func (c cli) restore(ctx context.Context, args []string, hooks restoreHooks) int
 			"give the journal file the gc run wrote: --journal PATH (gc's summary names it)")
 	}
 	defer j.Close()
-	var openOpts []provider.Option
-	switch a.Provider {
-	case address.File:
-		if fi, err := os.Stat(filepath.FromSlash(a.Bucket)); err != nil || !fi.IsDir() {
-			return c.fail(prog, "the file:// bucket "+strconv.Quote(a.Bucket)+" is not a directory", "give the directory the bucket lives in: file:///abs/path")
-		}
-		openOpts = append(openOpts, provider.WithExistingDir())
-	default:
-		openOpts = append(openOpts, provider.WithDefaultRegion(c.getenv("AWS_REGION")))
-	}
-	reg, loc, err := openLocation(ctx, a, openOpts...)
-	if err != nil {
-		fmt.Fprintf(c.stderr, "%s: %s\n", prog, sc.text(oneLine(err.Error())))
-		return exitFor(err)
+	reg, loc, code := c.openBucket(ctx, prog, a, sc)
+	if reg == nil {
+		return code
 	}
 	defer reg.Close()
 
 	rep, rerr := gc.Restore(ctx, loc, j, gc.RestoreOptions{Run: *run, ClockSkew: hooks.clockSkew})
 	code = restoreExit(rerr, rep)
 	if code == 2 {
-		var ge *gc.Error
-		if errors.Is(rerr, gc.ErrUnrecoverable) && errors.As(rerr, &ge) {
-			fmt.Fprintf(c.stderr, "%s: refused: %s; fix: nothing kept that run's files; restore the journal's other runs one by one with --run ID\n",
-				prog, sc.text(flagText(oneLine(ge.Detail))))
-			return 2
-		}
-		fmt.Fprintf(c.stderr, "%s: %s\n", prog, sc.text(flagText(oneLine(strings.TrimPrefix(rerr.Error(), "byob gc: ")))))
+		c.refuse(prog, sc, rerr, "nothing kept that run's files; restore the journal's other runs one by one with --run ID")
 		return 2
 	}
 	out := restoreOut{OK: rerr == nil, Exit: code, Location: locationText(a, loc), Journal: *journal, Run: *run,
@@ -219,12 +199,7 @@ func (c cli) restoreSummary(o restoreOut, st style, sc scrubber) {
 	for _, l := range o.FirstLost {
 		fmt.Fprintf(w, "  %s %s\n", st.bad("lost:"), l)
 	}
-	for _, k := range slices.Sorted(mapKeys(o.Errors)) {
-		fmt.Fprintf(w, "  %s %s: %d\n", st.bad("errors"), k, o.Errors[k])
-	}
-	for _, e := range o.FirstErrors {
-		fmt.Fprintf(w, "  - %s\n", e)
-	}
+	writeErrors(w, st, o.Errors, o.FirstErrors)
 	if o.Exit == 0 {
 		fmt.Fprintln(w, st.ok("ok"))
 	} else {
