@@ -8,14 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/batchdelete"
 	"github.com/byobkit/byob/internal/testenv"
@@ -297,21 +293,7 @@ func TestRestoreJournalLines(t *testing.T) {
 func rsVersionedS3(t testing.TB) *scope.Location {
 	t.Helper()
 	srv := testenv.S3(t)
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	bucket := "byob-gcr-" + hex.EncodeToString(b[:])
-	c := srv.Client()
-	ctx := context.Background()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
-		t.Fatal(err)
-	}
-	return rsLocation(t, "s3://"+url.QueryEscape(srv.AccessKey)+":"+url.QueryEscape(srv.SecretKey)+"@"+srv.Endpoint+"/"+bucket+"/team?region=us-east-1")
+	return rsLocation(t, srv.Address(srv.NewBucket(t, "byob-gcr", true), "team"))
 }
 
 // rsDelete deletes keys through batchdelete, as Run does.

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -13,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/gc"
 	"github.com/byobkit/byob/internal/testenv"
@@ -27,18 +24,9 @@ func TestGCVersitygw(t *testing.T) {
 	srv := testenv.S3(t)
 	ctx := context.Background()
 	c := srv.Client()
-	var r [5]byte
-	rand.Read(r[:])
-	bucket := "byob-gccli-" + hex.EncodeToString(r[:])
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
-		t.Fatal(err)
-	}
+	bucket := srv.NewBucket(t, "byob-gccli", true)
 	t.Cleanup(func() { emptyVersionedBucket(c, bucket) })
-	addr := "s3://" + url.QueryEscape(srv.AccessKey) + ":" + url.QueryEscape(srv.SecretKey) + "@" + srv.Endpoint + "/" + bucket + "/team?region=" + testenv.S3Region
+	addr := srv.Address(bucket, "team")
 	secrets := testsecret.Spellings(srv.SecretKey, srv.AccessKey)
 
 	f := newGCFixtureAt(t, addr)

@@ -3,8 +3,6 @@ package batchdelete_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,8 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/batchdelete"
 	"github.com/byobkit/byob/internal/testenv"
@@ -26,16 +22,6 @@ import (
 // TestMain runs the tests in a scrubbed cloud environment: the Google
 // library must not see STORAGE_EMULATOR_HOST, nor the AWS chain a profile.
 func TestMain(m *testing.M) { os.Exit(testenv.RunScrubbed(m)) }
-
-// uniqueName returns a bucket or container name no earlier run used.
-func uniqueName(t testing.TB, stem string) string {
-	t.Helper()
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return stem + "-" + hex.EncodeToString(b[:])
-}
 
 func mustParse(t testing.TB, s string) *address.Address {
 	t.Helper()
@@ -70,14 +56,7 @@ func mustNew(t testing.TB, h *provider.Handle, o batchdelete.Options) *batchdele
 func s3Address(t testing.TB, path string) (*address.Address, testenv.S3Server) {
 	t.Helper()
 	srv := testenv.S3(t)
-	bucket := uniqueName(t, "byob-bd")
-	if _, err := srv.Client().CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("CreateBucket: %v", err)
-	}
-	if path != "" {
-		path = "/" + path
-	}
-	return mustParse(t, "s3://"+url.QueryEscape(srv.AccessKey)+":"+url.QueryEscape(srv.SecretKey)+"@"+srv.Endpoint+"/"+bucket+path+"?region=us-east-1"), srv
+	return mustParse(t, srv.Address(srv.NewBucket(t, "byob-bd", false), path)), srv
 }
 
 // azureAddress creates a fresh container on Azurite and returns its
@@ -85,7 +64,7 @@ func s3Address(t testing.TB, path string) (*address.Address, testenv.S3Server) {
 func azureAddress(t testing.TB, path string) *address.Address {
 	t.Helper()
 	srv := testenv.Azurite(t)
-	name := uniqueName(t, "byob-bd")
+	name := testenv.UniqueName(t, "byob-bd")
 	a := mustParse(t, "az://:"+url.QueryEscape(srv.Key)+"@"+srv.Account+"/"+name+"/"+path+"?endpoint="+url.QueryEscape(srv.Endpoint))
 	h := mustOpen(t, a)
 	if _, err := h.AzureContainer().Create(context.Background(), nil); err != nil {
@@ -99,7 +78,7 @@ func azureAddress(t testing.TB, path string) *address.Address {
 func gcsAddress(t testing.TB, path string) (*address.Address, *fakestorage.Server) {
 	t.Helper()
 	srv, _ := testenv.FakeGCS(t)
-	bucket := uniqueName(t, "byob-bd")
+	bucket := testenv.UniqueName(t, "byob-bd")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket})
 	return mustParse(t, "gs://"+bucket+"/"+path+"?endpoint="+url.QueryEscape(srv.URL())), srv
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/batchdelete"
+	"github.com/byobkit/byob/internal/testenv"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob"
 	"gocloud.dev/blob/driver"
@@ -23,7 +24,9 @@ func TestPortable(t *testing.T) {
 		name string
 		addr func(t *testing.T) *address.Address
 	}{
-		{"mem", func(t *testing.T) *address.Address { return mustParse(t, "mem://"+uniqueName(t, "bd")+"/team/a") }},
+		{"mem", func(t *testing.T) *address.Address {
+			return mustParse(t, "mem://"+testenv.UniqueName(t, "bd")+"/team/a")
+		}},
 		{"file", func(t *testing.T) *address.Address {
 			return &address.Address{Provider: address.File, Bucket: t.TempDir(), Path: "team/a"}
 		}},
@@ -165,7 +168,7 @@ func TestPortableFaults(t *testing.T) {
 			if err := f.inner.WriteAll(t.Context(), "k", []byte("x"), nil); err != nil {
 				t.Fatal(err)
 			}
-			a := mustParse(t, "gs://"+uniqueName(t, "bd"))
+			a := mustParse(t, "gs://"+testenv.UniqueName(t, "bd"))
 			h := provider.NewHandle(a, blob.NewBucket(f))
 			res, err := mustNew(t, h, fast).Delete(t.Context(), []string{"k"})
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/byobkit/byob/internal/batchdelete"
+	"github.com/byobkit/byob/internal/testenv"
 	"github.com/byobkit/byob/provider"
 	"gocloud.dev/blob/memblob"
 	"gocloud.dev/gcerrors"
@@ -214,14 +215,14 @@ func TestAbortStaleUploadsAnswers(t *testing.T) {
 // uploads have none to abort.
 func TestAbortStaleUploadsElsewhere(t *testing.T) {
 	t.Run("GCS without a native client is Unimplemented", func(t *testing.T) {
-		h := provider.NewHandle(mustParse(t, "gs://"+uniqueName(t, "bd")+"/pre"), memblob.OpenBucket(nil))
+		h := provider.NewHandle(mustParse(t, "gs://"+testenv.UniqueName(t, "bd")+"/pre"), memblob.OpenBucket(nil))
 		_, err := mustNew(t, h, batchdelete.Options{}).AbortStaleUploads(t.Context(), time.Now())
 		if !errors.Is(err, batchdelete.ErrUploadsUnsupported) || provider.Code(err) != gcerrors.Unimplemented {
 			t.Errorf("err %v, want Unimplemented ErrUploadsUnsupported", err)
 		}
 	})
 	t.Run("mem has none", func(t *testing.T) {
-		ups, err := mustNew(t, mustOpen(t, mustParse(t, "mem://"+uniqueName(t, "bd"))), batchdelete.Options{}).AbortStaleUploads(t.Context(), time.Now())
+		ups, err := mustNew(t, mustOpen(t, mustParse(t, "mem://"+testenv.UniqueName(t, "bd"))), batchdelete.Options{}).AbortStaleUploads(t.Context(), time.Now())
 		if ups != nil || err != nil {
 			t.Errorf("= %v, %v; want nil, nil", ups, err)
 		}

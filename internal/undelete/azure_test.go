@@ -42,7 +42,7 @@ func TestAzuriteKeepsNoDeletedBlobs(t *testing.T) {
 	if err != nil || p.DeleteRetentionPolicy == nil || p.DeleteRetentionPolicy.Enabled == nil || !*p.DeleteRetentionPolicy.Enabled {
 		t.Fatalf("Azurite did not keep the soft delete policy: %+v, %v", p.DeleteRetentionPolicy, err)
 	}
-	a := mustParse(t, "az://:"+url.QueryEscape(srv.Key)+"@"+srv.Account+"/"+uniqueName(t, "byob-ud")+"/p?endpoint="+url.QueryEscape(srv.Endpoint))
+	a := mustParse(t, "az://:"+url.QueryEscape(srv.Key)+"@"+srv.Account+"/"+testenv.UniqueName(t, "byob-ud")+"/p?endpoint="+url.QueryEscape(srv.Endpoint))
 	h := mustOpen(t, a)
 	if _, err := h.AzureContainer().Create(ctx, nil); err != nil {
 		t.Fatal(err)

@@ -35,7 +35,7 @@ import (
 // (TestGCSRecorded).
 func TestGCSFakeVersioningRestoresByteForByte(t *testing.T) {
 	srv, _ := testenv.FakeGCS(t)
-	bucket := uniqueName(t, "byob-ud")
+	bucket := testenv.UniqueName(t, "byob-ud")
 	srv.CreateBucketWithOpts(fakestorage.CreateBucketOpts{Name: bucket, VersioningEnabled: true})
 	h := mustOpen(t, mustParse(t, "gs://"+bucket+"/team/a?endpoint="+url.QueryEscape(srv.URL())))
 	ctx := context.Background()

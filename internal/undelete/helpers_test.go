@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -13,9 +12,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/batchdelete"
 	"github.com/byobkit/byob/internal/testenv"
@@ -27,16 +23,6 @@ import (
 // TestMain runs the tests in a scrubbed cloud environment: the Google
 // library must not see STORAGE_EMULATOR_HOST, nor the AWS chain a profile.
 func TestMain(m *testing.M) { os.Exit(testenv.RunScrubbed(m)) }
-
-// uniqueName returns a bucket or container name no earlier run used.
-func uniqueName(t testing.TB, stem string) string {
-	t.Helper()
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return stem + "-" + hex.EncodeToString(b[:])
-}
 
 func mustParse(t testing.TB, s string) *address.Address {
 	t.Helper()
@@ -71,17 +57,8 @@ func mustNew(t testing.TB, h *provider.Handle) *undelete.Restorer {
 func versionedS3(t testing.TB, path string) (*address.Address, string) {
 	t.Helper()
 	srv := testenv.S3(t)
-	bucket := uniqueName(t, "byob-ud")
-	c := srv.Client()
-	ctx := context.Background()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
-		t.Fatalf("CreateBucket: %v", err)
-	}
-	if _, err := c.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String(bucket),
-		VersioningConfiguration: &types.VersioningConfiguration{Status: types.BucketVersioningStatusEnabled}}); err != nil {
-		t.Fatalf("PutBucketVersioning: %v", err)
-	}
-	return mustParse(t, "s3://"+url.QueryEscape(srv.AccessKey)+":"+url.QueryEscape(srv.SecretKey)+"@"+srv.Endpoint+"/"+bucket+"/"+path+"?region=us-east-1"), bucket
+	bucket := srv.NewBucket(t, "byob-ud", true)
+	return mustParse(t, srv.Address(bucket, path)), bucket
 }
 
 // write writes body under key (relative to the handle's prefix).
