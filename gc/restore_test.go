@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,45 +11,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byobkit/byob/address"
 	"github.com/byobkit/byob/internal/batchdelete"
 	"github.com/byobkit/byob/internal/testenv"
 	"github.com/byobkit/byob/scope"
 	"gocloud.dev/gcerrors"
 )
 
-// rsLocation opens addr as a registry's instance location.
-func rsLocation(t testing.TB, addr string) *scope.Location {
-	t.Helper()
-	a, err := address.Parse(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dep := scope.Testing
-	if a.Provider != address.Mem && a.Provider != address.File {
-		dep = scope.SelfManaged
-	}
-	reg, err := scope.New(context.Background(), scope.Config{Deployment: dep, Instance: a, Store: scope.NewMemStore(),
-		Open: scope.ProviderOpen(), Check: func(context.Context, *address.Address) ([]string, error) { return nil, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { reg.Close() })
-	loc, err := reg.Instance()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
-
 // rsMem returns a fresh mem:// location rooted at "team".
-func rsMem(t testing.TB) *scope.Location {
+func rsMem(t *testing.T) *scope.Location {
 	t.Helper()
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	return rsLocation(t, "mem://restore-"+hex.EncodeToString(b[:])+"/team")
+	return openLocation(t, "mem://restore-"+randomName(t)+"/team")
 }
 
 // rsRun is one run of a journal written for a test, as Run writes it.
@@ -290,10 +260,10 @@ func TestRestoreJournalLines(t *testing.T) {
 
 // rsVersionedS3 is a fresh versitygw bucket with versioning Enabled, as
 // a location rooted at "team".
-func rsVersionedS3(t testing.TB) *scope.Location {
+func rsVersionedS3(t *testing.T) *scope.Location {
 	t.Helper()
 	srv := testenv.S3(t)
-	return rsLocation(t, srv.Address(srv.NewBucket(t, "byob-gcr", true), "team"))
+	return openLocation(t, srv.Address(srv.NewBucket(t, "byob-gcr", true), "team"))
 }
 
 // rsDelete deletes keys through batchdelete, as Run does.
