@@ -190,20 +190,7 @@ func (s *MemServer) Live(ctx context.Context, shard Shard) iter.Seq2[string, err
 // Claim keeps the keys that are live or in flight, and claims the others,
 // in one transaction.
 func (s *MemServer) Claim(ctx context.Context, keys []string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var kept []string
-	for _, k := range keys {
-		if s.refs[k] > 0 || s.inFlight[k] > 0 {
-			kept = append(kept, k)
-			continue
-		}
-		s.claimed[k] = struct{}{}
-	}
-	return kept, nil
+	return s.keep(ctx, keys, true)
 }
 
 var (
@@ -214,6 +201,13 @@ var (
 // Check is Claim without the claim, for a dry run: it returns the keys
 // that are live or in flight now, and records nothing.
 func (s *MemServer) Check(ctx context.Context, keys []string) ([]string, error) {
+	return s.keep(ctx, keys, false)
+}
+
+// keep returns the keys that are live or in flight, and claims the others
+// if claim is set: Claim and Check share it so that a dry run keeps what a
+// run would.
+func (s *MemServer) keep(ctx context.Context, keys []string, claim bool) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -221,8 +215,11 @@ func (s *MemServer) Check(ctx context.Context, keys []string) ([]string, error) 
 	defer s.mu.Unlock()
 	var kept []string
 	for _, k := range keys {
-		if s.refs[k] > 0 || s.inFlight[k] > 0 {
+		switch {
+		case s.refs[k] > 0 || s.inFlight[k] > 0:
 			kept = append(kept, k)
+		case claim:
+			s.claimed[k] = struct{}{}
 		}
 	}
 	return kept, nil
