@@ -15,9 +15,9 @@
 // BYOB_INTEGRATION=required is set, in which case they fail it. The helpers
 // never include secret values in their messages.
 //
-// Two helpers need no server: FakeGCS runs fake-gcs-server in the test's
-// process, and RunScrubbed runs a package's tests in a cloud environment
-// that does not depend on the machine.
+// Some helpers need no server: FakeGCS runs fake-gcs-server in the test's
+// process, RunScrubbed runs a package's tests in a cloud environment that
+// does not depend on the machine, and UniqueName names what a test creates.
 package testenv
 
 import (
