@@ -46,7 +46,7 @@
 //     Kubernetes Indexed Job (ShardFromJobIndex, JobIndexEnv,
 //     examples/k8s-gc) together visit every key exactly once.
 //   - Stale multipart uploads. Unless Options.SkipUploads, the uploads
-//     under the data prefix (and shard) initiated before the grace period
+//     under the data prefix (and shard) initiated longer ago than MinAge
 //     are aborted, journalled like deletes (S3, CoreWeave, S3-compatible
 //     stores, and GCS's XML API; Azure has none to abort).
 //   - Report. Run returns a Report always, also with an error; its
