@@ -18,8 +18,10 @@ type Mode string
 // The modes.
 const (
 	// ModeVersions: the bucket keeps versions (S3 and GCS object
-	// versioning, Azure blob versioning): a delete leaves the previous
-	// version behind.
+	// versioning): a delete leaves the previous version behind. Azure
+	// blob versioning is an account setting the blob service does not
+	// show, so an Azure run is ModeSoftDelete or ModeNone (Restore still
+	// copies a previous version back where it finds one).
 	ModeVersions Mode = "versions"
 	// ModeSoftDelete: the bucket keeps deleted objects for a while (GCS
 	// soft delete, Azure blob soft delete).
@@ -27,8 +29,10 @@ const (
 	// ModeTrash: byob moved the objects under Options.Trash before
 	// deleting them.
 	ModeTrash Mode = "trash"
-	// ModeNone: nothing keeps them; Restore cannot undo the run, which
-	// needs Options.Force.
+	// ModeNone: nothing keeps them (file://, mem://, S3 with versioning
+	// off or suspended, GCS without versioning or soft delete, Azure
+	// without soft delete);
+	// Restore cannot undo the run, which needs Options.Force.
 	ModeNone Mode = "none"
 )
 

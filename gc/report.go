@@ -17,7 +17,7 @@ import (
 // Checker is an optional interface of a Source: a read-only Claim, which
 // a dry run uses (a dry run never claims). It returns the keys that Claim
 // would keep now, and records nothing. Without it a dry run reports
-// KeptOnClaim as unknown (-1). MemServer implements it.
+// KeptOnClaim as unknown (-1). MemServer and ManifestDir implement it.
 type Checker interface {
 	Check(ctx context.Context, keys []string) (kept []string, err error)
 }

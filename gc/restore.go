@@ -43,7 +43,8 @@ type RestoreReport struct {
 	// were restored in).
 	Runs []string
 	// Keys is how many keys the runs' intent records name (each run's
-	// keys counted once): every one of them may have been deleted.
+	// keys counted once), less those counted in AlreadyGone: every one of
+	// them may have been deleted.
 	Keys int64
 	// Restored: the object is back. Present: a current object exists
 	// (never deleted, restored before, uploaded again): nothing was done.
@@ -113,7 +114,8 @@ type restoreRun struct {
 // Restore undoes runs of Run or PurgePrefixes on loc, reading their
 // journal: every object named in an intent record is brought back,
 // whether or not an outcome record says it was deleted (a run killed
-// between its intent and its outcome may have deleted it).
+// between its intent and its outcome may have deleted it), unless an
+// outcome says the run found it already gone (RestoreReport.AlreadyGone).
 //
 //   - A run in ModeVersions or ModeSoftDelete is restored natively, as
 //     internal/undelete does it per provider: S3's delete markers of the
@@ -140,8 +142,9 @@ type restoreRun struct {
 // The journal's lines that cannot be read are counted in the report and
 // the rest is restored; a torn last record (ErrTornRecord) is harmless,
 // any other bad line makes the error ErrJournal, since it might have been
-// an intent. The error is non-nil when any key Failed or was Lost, or a
-// line was bad; the report is never nil.
+// an intent. The error is non-nil when any key Failed or was Lost
+// (ErrRestore), a line was bad (ErrJournal), or the context ended
+// (ErrStopped); the report is never nil.
 func Restore(ctx context.Context, loc *scope.Location, journal io.Reader, opts RestoreOptions) (*RestoreReport, error) {
 	now := opts.Now
 	if now == nil {

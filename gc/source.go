@@ -8,7 +8,9 @@ import (
 
 // Source is the server's side of garbage collection: it knows which files
 // its database still needs. The caller implements it over that database;
-// SetSource and MemServer are implementations for small and test cases.
+// MemServer (in memory) and ManifestDir (manifest files on disk) are
+// reference implementations that follow the contract below, and
+// SetSource is a fixed set for small cases.
 //
 // # The contract, for server engineers
 //

@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// Kinds of gc errors. Every *Error unwraps to exactly one of them, so
-// callers branch with errors.Is(err, gc.ErrLiveOrder) and reach the details
-// with errors.As.
+// Kinds of gc errors. Every *Error unwraps to exactly one of them (or to
+// ErrRestore, Restore's own), so callers branch with
+// errors.Is(err, gc.ErrLiveOrder) and reach the details with errors.As.
 var (
 	// ErrInvalid: an argument is malformed (a shard, a data prefix, an
 	// option).

@@ -5,9 +5,11 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/byobkit/byob/internal/testsecret"
 	"github.com/byobkit/byob/provider/preflight"
@@ -42,6 +44,76 @@ func TestEveryCommandHasHelpWithExamples(t *testing.T) {
 	}
 }
 
+// The command's package documentation (doc.go) lists every command of the
+// table in its usage and gives its --json shape, so that a new command
+// cannot leave it behind (gc and restore once did).
+func TestPackageDocListsEveryCommand(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range commands {
+		usage := regexp.MustCompile(`(?m)^//\tbyob ` + regexp.QuoteMeta(cmd.name) + ` `)
+		shape := regexp.MustCompile(`(?m)^//\t` + regexp.QuoteMeta(cmd.name) + ` +\{"`)
+		if !usage.Match(src) {
+			t.Errorf("doc.go's usage does not list byob %s", cmd.name)
+		}
+		if !shape.Match(src) {
+			t.Errorf("doc.go does not give the --json shape of byob %s", cmd.name)
+		}
+	}
+}
+
+// The --json shapes doc.go gives name every field the commands print, at
+// every depth: a field added to an output struct must be documented.
+func TestPackageDocJSONShapesHoldEveryField(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shapes := map[string]reflect.Type{
+		"address": reflect.TypeFor[addressesOut](), "check": reflect.TypeFor[checkOut](), "policy": reflect.TypeFor[policyOutput](),
+		"presign": reflect.TypeFor[presignOut](), "demo": reflect.TypeFor[demoOut](),
+		"gc": reflect.TypeFor[gcOut](), "restore": reflect.TypeFor[restoreOut](),
+	}
+	for name, typ := range shapes {
+		// The shape: its first line and the indented lines that continue it.
+		m := regexp.MustCompile(`(?m)^//\t` + name + ` +(\{.*(?:\n//\t {6,}.*)*)`).FindSubmatch(src)
+		if m == nil {
+			t.Errorf("doc.go gives no --json shape for %s", name)
+			continue
+		}
+		for _, field := range jsonFields(typ) {
+			if !strings.Contains(string(m[1]), `"`+field+`"`) {
+				t.Errorf("doc.go's --json shape of %s lacks %q", name, field)
+			}
+		}
+	}
+}
+
+// jsonFields returns the JSON names of typ's fields, and of the fields of
+// the structs it holds, at every depth.
+func jsonFields(typ reflect.Type) []string {
+	for typ.Kind() == reflect.Pointer || typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map {
+		typ = typ.Elem()
+	}
+	if typ.Kind() != reflect.Struct || typ == reflect.TypeFor[time.Time]() {
+		return nil
+	}
+	var names []string
+	for f := range typ.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if name != "" {
+			names = append(names, name)
+		}
+		names = append(names, jsonFields(f.Type)...)
+	}
+	return names
+}
+
 // Issue #10: bad input gets one line on stderr that names the fix, exit
 // status 2, and nothing on stdout, for every command.
 func TestEveryCommandRefusesBadInputInOneLine(t *testing.T) {
@@ -71,6 +143,12 @@ func TestEveryCommandRefusesBadInputInOneLine(t *testing.T) {
 		{"serve: no dir", []string{"serve", "--json"}, "no --dir given; fix:"},
 		{"demo: an argument", []string{"demo", "extra"}, "byob demo: unexpected arguments"},
 		{"demo: unknown flag", []string{"demo", "--bogus"}, "flag provided but not defined"},
+		{"gc: no address", []string{"gc", "--manifests", "/nonexistent"}, "byob gc: no address given; fix:"},
+		{"gc: no manifests", []string{"gc", "file:///nonexistent"}, "byob gc: no --manifests directory; fix:"},
+		{"gc --json: bad shard", []string{"gc", "--json", "--manifests", "/nonexistent", "--shard", "3/2", "file:///nonexistent"}, "--shard \"3/2\": "},
+		{"gc --json: bad min-age", []string{"gc", "--json", "--manifests", "/nonexistent", "--min-age", "soon", "file:///nonexistent"}, "--min-age \"soon\" is not a positive duration; fix:"},
+		{"restore: no address", []string{"restore", "--journal", "/nonexistent"}, "byob restore: no address given; fix:"},
+		{"restore --json: no journal", []string{"restore", "--json", "file:///nonexistent"}, "byob restore: no --journal; fix:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

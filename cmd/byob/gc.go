@@ -223,7 +223,7 @@ func (c cli) gc(ctx context.Context, args []string, hooks gcHooks) int {
 	}
 	rep, runErr := gc.Run(ctx, loc, dir, o)
 	pp.done()
-	code = gcExit(runErr)
+	code = gcRunExit(rep, runErr)
 	if code == 2 {
 		return c.gcFail(prog, sc, runErr)
 	}
@@ -282,6 +282,18 @@ func gcExit(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// gcRunExit is the exit status of a finished run: gcExit's, except that a
+// run refused part way (a manifest broken between two batches) after it
+// deleted or tried to delete something is a run with errors (1), whose
+// summary and journal the operator needs, not a refusal of the input.
+func gcRunExit(rep *gc.Report, err error) int {
+	code := gcExit(err)
+	if code == 2 && rep != nil && rep.Deleted+rep.AlreadyGone+rep.Failed+rep.UploadsAborted > 0 {
+		return 1
+	}
+	return code
 }
 
 // gcFail prints a refusal on one line, in the CLI's words, and returns 2

@@ -619,3 +619,30 @@ func TestGCShardsTogether(t *testing.T) {
 		t.Fatalf("deleted %d; live %q; garbage left %q", deleted, live, garbage)
 	}
 }
+
+// TestGCRunExit: a refusal is exit 2 only while nothing was deleted; once a
+// batch went, the same error is a run with errors (1), with its summary.
+func TestGCRunExit(t *testing.T) {
+	manifest := &gc.Error{Op: "run", Kind: gc.ErrManifest, Detail: "broken"}
+	for _, tc := range []struct {
+		name string
+		rep  *gc.Report
+		err  error
+		want int
+	}{
+		{"no error is 0", &gc.Report{Deleted: 3}, nil, 0},
+		{"a broken manifest before any delete is a refusal", &gc.Report{Scanned: 10}, manifest, 2},
+		{"a broken manifest after a batch was deleted is a run with errors", &gc.Report{Deleted: 1}, manifest, 1},
+		{"after keys failed to delete, too", &gc.Report{Failed: 1}, manifest, 1},
+		{"after keys were found gone, too", &gc.Report{AlreadyGone: 1}, manifest, 1},
+		{"after uploads were aborted, too", &gc.Report{UploadsAborted: 1}, manifest, 1},
+		{"an invalid option with no report is a refusal", nil, &gc.Error{Op: "run", Kind: gc.ErrInvalid}, 2},
+		{"a stopped run is 1", &gc.Report{}, &gc.Error{Op: "run", Kind: gc.ErrStopped}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gcRunExit(tc.rep, tc.err); got != tc.want {
+				t.Errorf("gcRunExit = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

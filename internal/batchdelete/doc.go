@@ -78,7 +78,10 @@
 // prefix. On GCS the XML API requests carry an OAuth access token of the
 // handle's identity (the address's service account, or the ambient
 // credentials), made for them: the handle exposes no authenticated HTTP
-// client, and internal/gcsv4 cannot sign a bucket-level URL.
+// client, and internal/gcsv4 cannot sign a bucket-level URL. The client
+// and its token are kept between requests, and made again once the
+// handle's credentials change (a key rotation); an emulator address (plain
+// HTTP) gets no token. The S3 code is tested against versitygw;
 // fake-gcs-server does not implement the XML multipart API, so the GCS
 // code is tested on answers in the documented shapes. Azure has no
 // multipart uploads to abort (uncommitted blocks expire on their own).

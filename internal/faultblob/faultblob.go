@@ -19,9 +19,16 @@
 // order of concurrent calls. The crash counts operations globally, so it
 // is deterministic only for a caller that makes its calls one at a time.
 //
+// A test that counts steps of its own (journal writes, claims) crashes
+// the Bucket with Crash where its count runs out, and Heal ends every
+// fault, as a restarted process meets a store that recovered;
+// Options.Before runs other actors' steps before each call, to interleave
+// them at every step of the caller.
+//
 // A Bucket also carries a clock (Options.Now): objects written through it
-// get their modification time from it, so that a test can age objects past
-// a grace period without waiting.
+// get their modification time from it, and SetModTime backdates one (as
+// S3 stamps a multipart object when its upload started), so that a test
+// can age objects past a grace period without waiting.
 package faultblob
 
 import (

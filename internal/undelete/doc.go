@@ -51,4 +51,16 @@
 // of another size is not brought back: on S3 with versioning suspended a
 // delete replaces the "null" version for good, and the version below the
 // marker is an older object.
+//
+// # What the emulators show
+//
+// The S3 restore runs against versitygw (versioning Enabled), byte for
+// byte. fake-gcs-server (v1.56.1) keeps noncurrent generations, so the
+// GCS versioning restore runs against it too, but it ignores the copy's
+// ifGenerationMatch=0 and implements neither soft delete nor
+// objects.restore. Azurite (3.37.0) accepts a soft delete policy but
+// keeps no deleted blob, and answers Undelete Blob with 501. Those paths
+// (GCS's precondition and soft delete, every Azure restore, and the
+// refusals) are tested on recorded answers in the documented shapes, not
+// against a service.
 package undelete
