@@ -83,18 +83,8 @@ func (r *runner) gc() error {
 			r.rep.KeptOnClaim = -1
 		}
 	}
-	batch := make([]Object, 0, r.batch)
-	for {
-		batch, err = sp.next(batch, r.batch)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		if err := r.collect(batch); err != nil {
-			return err
-		}
+	if err := r.drain(r.collectAll(sp)); err != nil {
+		return err
 	}
 	if r.c.SkipUploads {
 		return nil
@@ -166,6 +156,31 @@ func (c *countedObjects) Next(ctx context.Context) (Object, error) {
 	return o, err
 }
 
+// collectAll claims the spooled candidates batch by batch, in order, in
+// the run's goroutine, while the deletes of earlier batches go on (at
+// most inFlight batches held, the one being claimed included). The
+// caller drains the batches still in flight.
+func (r *runner) collectAll(sp *spool) error {
+	batch := make([]Object, 0, r.batch) // reused: collect hands on a copy
+	for {
+		// Room first: a batch read is a batch held.
+		if err := r.reserve(); err != nil {
+			return err
+		}
+		var err error
+		batch, err = sp.next(batch, r.batch)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.collect(batch); err != nil {
+			return err
+		}
+	}
+}
+
 // collect claims one batch of candidates (a dry run checks them) and
 // deletes what the claim did not keep.
 func (r *runner) collect(batch []Object) error {
@@ -204,7 +219,7 @@ func (r *runner) collect(batch []Object) error {
 	if r.rep.KeptOnClaim >= 0 {
 		r.rep.KeptOnClaim += int64(len(keptKeys))
 	}
-	return r.remove(doomed, keptKeys, ReasonUnreferenced)
+	return r.dispatch(doomed, keptKeys, ReasonUnreferenced)
 }
 
 // escapeSafe reports whether no storage driver escapes key, so that the
