@@ -29,10 +29,16 @@ import (
 //     (TooYoung), keys a storage driver escapes are left alone (Skipped),
 //     and the rest wait in a temporary file until the sweep has ended
 //     cleanly; on any sweep error nothing is deleted;
-//  5. for each batch: Claim (a dry run asks Checker instead, never
-//     Claim), then the intent record (what will be deleted, and what the
-//     claim kept), synced BEFORE any delete, then the deletes (Trash:
-//     copy, verify, delete), then the outcome record;
+//  5. for each batch, in order: Claim (a dry run asks Checker instead,
+//     never Claim), then the intent record (what will be deleted, and
+//     what the claim kept), synced BEFORE any delete, then the deletes
+//     (Trash: copy, verify, delete), then the outcome record. The next
+//     batch is claimed while earlier ones delete: a few batches are in
+//     flight at once, enough to keep the deleter's parallel requests
+//     busy (Parallelism 1: one at a time). Their records interleave in
+//     the journal, each one whole. A failed claim deletes nothing of its
+//     batch and stops the run once the batches before it are done; the
+//     journal's first failure stops every copy and delete not yet sent;
 //  6. unless SkipUploads, does the same for stale multipart uploads;
 //  7. writes the end record, with the report.
 //
