@@ -74,10 +74,11 @@ func newFixture(t *testing.T, o faultblob.Options) *fixture {
 }
 
 // runOptions are a fault run's options: the model's margins, batches of 5,
-// one delete at a time (so that a crash point is deterministic).
+// one delete at a time (so that a crash point is deterministic; unless
+// faultParallelism says otherwise).
 func (f *fixture) runOptions(journal *bytes.Buffer, trash bool, spool string) Options {
 	o := Options{MinAge: modelMinAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true,
-		Journal: journal, Batch: 5, Parallelism: 1, SpoolDir: spool, Now: f.clock.Now, SkipUploads: true}
+		Journal: journal, Batch: 5, Parallelism: faultParallelism, SpoolDir: spool, Now: f.clock.Now, SkipUploads: true}
 	if trash {
 		o.Trash = faultTrash
 	}

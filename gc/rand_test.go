@@ -157,10 +157,11 @@ func (w *world) randomSpec(writers bool) runSpec {
 
 // options are a run's options in the model: the model's margins on its
 // clock, Force (the grace period is below MinMinAge, and mem keeps no
-// versions), the world's journal, and one delete at a time.
+// versions), the world's journal, and one delete at a time (unless
+// randParallelism says otherwise).
 func (w *world) options(spec runSpec) Options {
 	o := Options{MinAge: w.minAge, UploadExpiry: modelExpiry, ClockSkew: modelSkew, Force: true, Shard: spec.shard, DryRun: spec.dry,
-		Journal: journalHook{w}, Batch: spec.batch, Parallelism: 1, SpoolDir: w.spool, Now: w.clock.Now, SkipUploads: true, Trash: w.trash}
+		Journal: journalHook{w}, Batch: spec.batch, Parallelism: randParallelism, SpoolDir: w.spool, Now: w.clock.Now, SkipUploads: true, Trash: w.trash}
 	return o
 }
 

@@ -29,10 +29,16 @@ import (
 //     (TooYoung), keys a storage driver escapes are left alone (Skipped),
 //     and the rest wait in a temporary file until the sweep has ended
 //     cleanly; on any sweep error nothing is deleted;
-//  5. for each batch: Claim (a dry run asks Checker instead, never
-//     Claim), then the intent record (what will be deleted, and what the
-//     claim kept), synced BEFORE any delete, then the deletes (Trash:
-//     copy, verify, delete), then the outcome record;
+//  5. for each batch, in order: Claim (a dry run asks Checker instead,
+//     never Claim), then the intent record (what will be deleted, and
+//     what the claim kept), synced BEFORE any delete, then the deletes
+//     (Trash: copy, verify, delete), then the outcome record. The next
+//     batch is claimed while earlier ones delete: a few batches are in
+//     flight at once, enough to keep the deleter's parallel requests
+//     busy (Parallelism 1: one at a time). Their records interleave in
+//     the journal, each one whole. A failed claim deletes nothing of its
+//     batch and stops the run once the batches before it are done; the
+//     journal's first failure stops every copy and delete not yet sent;
 //  6. unless SkipUploads, does the same for stale multipart uploads;
 //  7. writes the end record, with the report.
 //
@@ -83,18 +89,8 @@ func (r *runner) gc() error {
 			r.rep.KeptOnClaim = -1
 		}
 	}
-	batch := make([]Object, 0, r.batch)
-	for {
-		batch, err = sp.next(batch, r.batch)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		if err := r.collect(batch); err != nil {
-			return err
-		}
+	if err := r.drain(r.collectAll(sp)); err != nil {
+		return err
 	}
 	if r.c.SkipUploads {
 		return nil
@@ -166,6 +162,31 @@ func (c *countedObjects) Next(ctx context.Context) (Object, error) {
 	return o, err
 }
 
+// collectAll claims the spooled candidates batch by batch, in order, in
+// the run's goroutine, while the deletes of earlier batches go on (at
+// most inFlight batches held, the one being claimed included). The
+// caller drains the batches still in flight.
+func (r *runner) collectAll(sp *spool) error {
+	batch := make([]Object, 0, r.batch) // reused: collect hands on a copy
+	for {
+		// Room first: a batch read is a batch held.
+		if err := r.reserve(); err != nil {
+			return err
+		}
+		var err error
+		batch, err = sp.next(batch, r.batch)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.collect(batch); err != nil {
+			return err
+		}
+	}
+}
+
 // collect claims one batch of candidates (a dry run checks them) and
 // deletes what the claim did not keep.
 func (r *runner) collect(batch []Object) error {
@@ -204,7 +225,7 @@ func (r *runner) collect(batch []Object) error {
 	if r.rep.KeptOnClaim >= 0 {
 		r.rep.KeptOnClaim += int64(len(keptKeys))
 	}
-	return r.remove(doomed, keptKeys, ReasonUnreferenced)
+	return r.dispatch(doomed, keptKeys, ReasonUnreferenced)
 }
 
 // escapeSafe reports whether no storage driver escapes key, so that the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/byobkit/byob/address"
@@ -24,8 +25,19 @@ type runner struct {
 	addr address.Address // without credentials, for scrubbing and the journal
 	why  string          // why the mode is what it is
 
+	// jmu serialises the journal's writes: batches in flight write their
+	// outcomes from their own goroutines, each record a whole line.
+	jmu sync.Mutex
+	// dctx is the context of every copy and delete: cancelled, under jmu,
+	// by the first journal failure, so that no request starts once the
+	// failure is known. dcancel releases it at the end of the run.
+	dctx    context.Context
+	dcancel context.CancelFunc
+
 	batch    int // keys per batch
 	batchNo  int // the last batch journalled
+	inFlight int // the most batches held at once (flight), at least 1
+	flight   []*batchJob
 	cutoff   time.Time
 	progress Progress
 	lastTick time.Time // real time of the last Progress call
@@ -74,6 +86,8 @@ func (r *runner) begin(purpose string, prefixes []string) error {
 	if r.batch == 0 {
 		r.batch = max(DefaultBatch, r.del.BatchSize())
 	}
+	r.inFlight = batchesInFlight(r.del.Stats().Parallelism, r.batch, r.del.BatchSize())
+	r.dctx, r.dcancel = context.WithCancel(r.ctx)
 	if c.Journal != nil {
 		// A file opened without O_APPEND would have its earlier runs
 		// overwritten: write at its end. (Not seekable: a pipe, a buffer.)
@@ -97,28 +111,51 @@ func (r *runner) begin(purpose string, prefixes []string) error {
 	return nil
 }
 
+// batchesInFlight is how many batches a run holds at once: enough to
+// keep the deleter's par requests busy while the next batch is claimed
+// (one more than par requests' worth), never more than par, at least 1.
+// One request at a time (Parallelism 1) is one batch at a time.
+func batchesInFlight(par, batch, perRequest int) int {
+	reqs := (batch + perRequest - 1) / max(perRequest, 1) // requests per batch
+	return max(1, min(par, (par+reqs-1)/max(reqs, 1)+1))
+}
+
 // record writes rec to the journal, if there is one (a dry run may have
 // none), and syncs it.
 func (r *runner) record(rec JournalRecord) error {
-	if r.j == nil {
-		return nil
-	}
-	return r.j.write(r.ctx, rec, true)
+	return r.write(r.ctx, rec)
 }
 
 // recordAfter writes an outcome or end record even when the run's
 // context has ended: it is what tells a restore that a batch really went.
 func (r *runner) recordAfter(rec JournalRecord) error {
+	return r.write(context.WithoutCancel(r.ctx), rec)
+}
+
+// write writes and syncs rec, one record at a time. The journal's first
+// failure (sticky: every later write fails too) cancels dctx before any
+// other goroutine can see it, so no copy or delete request starts after.
+func (r *runner) write(ctx context.Context, rec JournalRecord) error {
 	if r.j == nil {
 		return nil
 	}
-	return r.j.write(context.WithoutCancel(r.ctx), rec, true)
+	r.jmu.Lock()
+	defer r.jmu.Unlock()
+	err := r.j.write(ctx, rec, true)
+	if err != nil && errors.Is(err, ErrJournal) && r.dctx.Err() == nil {
+		r.dcancel()
+		r.c.log.Error("byob gc: the journal failed; no more deletes are sent", "run", r.c.RunID, "record", rec.Rec, "error", r.scrub(err))
+	}
+	return err
 }
 
 // finish writes the end record and logs the report. err is what stopped
 // the run, if anything did.
 func (r *runner) finish(err error) (*Report, error) {
 	rep := r.rep
+	if r.dcancel != nil {
+		defer r.dcancel()
+	}
 	if err == nil {
 		err = rep.failure(r.op)
 	} else {
