@@ -69,7 +69,9 @@ type Options struct {
 	// 0 means DefaultBatch, or the deleter's batch size if larger.
 	Batch int
 	// Parallelism is the most delete requests in flight (batchdelete);
-	// 0 means its default.
+	// 0 means its default. It also bounds the batches in flight at once:
+	// each is claimed and its intent synced before its deletes start, and
+	// 1 handles one batch at a time.
 	Parallelism int
 	// SkipUploads leaves incomplete multipart uploads alone.
 	SkipUploads bool
