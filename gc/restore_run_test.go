@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -158,14 +159,19 @@ func TestRestoreHidesWhatAServerEchoes(t *testing.T) {
 				batches: []rsBatch{{objs: objs}}})
 
 			sig := regexp.MustCompile(`Signature=([0-9a-f]+)`)
-			var seen []string
+			var (
+				mu   sync.Mutex // Restore sends requests from several goroutines
+				seen []string
+			)
 			echo := answering{func(r *http.Request) *http.Response {
 				if !tc.match(r) {
 					return nil
 				}
 				auth := r.Header.Get("Authorization")
 				if m := sig.FindStringSubmatch(auth); m != nil {
+					mu.Lock()
 					seen = append(seen, m[1])
+					mu.Unlock()
 				}
 				return httpAnswer(http.StatusForbidden, "application/xml", `<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>denied for `+
 					auth+" secret "+srv.SecretKey+" key "+srv.AccessKey+`</Message></Error>`)
